@@ -1,0 +1,271 @@
+"""IMAP through imapclient: reading headers, flags, drafts. Never marks anything read.
+
+Reads use EXAMINE (read-only) and BODY.PEEK; writes select the folder read-write only for
+the one command. Library and socket errors are mapped into `assistant.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import imapclient
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import DRAFTS, SENT, TRASH
+
+from assistant.config import MailSettings
+from assistant.core.headers import HEADER_FIELDS, parse_message
+from assistant.core.model import Folders, MailMessage
+from assistant.errors import AuthenticationError, ConfigError, TempFailError, UnavailableError
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+BODY_CAP = 256 * 1024
+_FALLBACK = {
+    SENT: ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent", "INBOX/Sent"),
+    DRAFTS: ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts"),
+    TRASH: ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash", "INBOX.Trash", "INBOX/Trash"),
+}
+_APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
+_HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in HEADER_FIELDS))
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """System CAs plus an optional extra one; verification is never turned off."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+class Mailbox:
+    """One logged-in IMAP connection."""
+
+    def __init__(self, client: imapclient.IMAPClient, settings: MailSettings) -> None:
+        self.client = client
+        self.settings = settings
+        self._selected: tuple[str, bool] | None = None
+
+    # ------------------------------------------------------------------ connection
+
+    @classmethod
+    def connect(cls, settings: MailSettings, password: str) -> Mailbox:
+        """Connect and log in; raise UnavailableError or AuthenticationError."""
+        server = f"the IMAP server {settings.host}:{settings.port}"
+        timeout = imapclient.SocketTimeout(connect=15, read=120)
+        context = tls_context(settings.ca_file)
+        try:
+            client = imapclient.IMAPClient(
+                settings.host,
+                port=settings.port,
+                ssl=settings.security == "tls",
+                ssl_context=context,
+                timeout=timeout,
+            )
+            if settings.security == "starttls":
+                client.starttls(context)
+        except ssl.SSLError as exc:
+            raise UnavailableError(
+                f"TLS with {server} failed: {exc.reason or exc}",
+                server=server,
+                hint="The server's certificate was not accepted. If your institution uses its own "
+                "certificate authority, set mail.ca_file to its certificate.",
+            ) from None
+        except (OSError, IMAPClientError) as exc:
+            raise UnavailableError(f"cannot connect to {server}: {exc}", server=server) from None
+        client.normalise_times = False
+        try:
+            if settings.secret.auth == "xoauth2":
+                client.oauth2_login(settings.username, password)
+            else:
+                client.login(settings.username, password)
+        except LoginError:
+            _close_quietly(client)
+            raise AuthenticationError(f"{server} refused the login for {settings.username}", server=server) from None
+        except (OSError, IMAPClientError) as exc:
+            _close_quietly(client)
+            raise UnavailableError(f"login to {server} failed: {exc}", server=server) from None
+        return cls(client, settings)
+
+    def close(self) -> None:
+        _close_quietly(self.client)
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except (TimeoutError, socket.timeout) as exc:
+            raise TempFailError(f"IMAP {what} timed out: {exc}") from None
+        except (OSError, IMAPClientError) as exc:
+            raise TempFailError(f"IMAP {what} failed: {exc}") from None
+
+    def _select(self, folder: str, *, readonly: bool) -> dict[bytes, Any]:
+        with self._errors(f"select {folder}"):
+            info: dict[bytes, Any] = self.client.select_folder(folder, readonly=readonly)
+        self._selected = (folder, readonly)
+        return info
+
+    # ------------------------------------------------------------------ folders
+
+    def detect_folders(self) -> Folders:
+        """Sent, Drafts and Trash by SPECIAL-USE, then by common names; config overrides."""
+        with self._errors("LIST"):
+            listing = self.client.list_folders()
+        names = [name for _flags, _sep, name in listing]
+        by_flag: dict[bytes, str] = {}
+        for flags, _sep, name in listing:
+            for flag in flags:
+                by_flag.setdefault(flag.lower() if isinstance(flag, bytes) else flag, name)
+        lower = {n.lower(): n for n in names}
+
+        def find(kind: bytes, override: str | None, key: str, required: bool) -> str | None:
+            if override:
+                if override not in names:
+                    raise ConfigError([f"mail.{key}: the folder {override!r} does not exist on the server"])
+                return override
+            if kind.lower() in by_flag:
+                return by_flag[kind.lower()]
+            for candidate in _FALLBACK[kind]:
+                if candidate.lower() in lower:
+                    return lower[candidate.lower()]
+            if required:
+                raise ConfigError(
+                    [f"mail.{key}: no {kind.decode().strip(chr(92))} folder found; set mail.{key} to its name"]
+                )
+            return None
+
+        sent = find(SENT, self.settings.sent_folder, "sent_folder", True)
+        drafts = find(DRAFTS, self.settings.drafts_folder, "drafts_folder", True)
+        trash = find(TRASH, self.settings.trash_folder, "trash_folder", False)
+        missing = [w for w in self.settings.watch if w not in names and w.upper() != "INBOX"]
+        if missing:
+            raise ConfigError([f"mail.watch: the folder {m!r} does not exist on the server" for m in missing])
+        assert sent is not None and drafts is not None
+        return Folders(sent=sent, drafts=drafts, trash=trash, watch=self.settings.watch)
+
+    def keywords_allowed(self, folder: str) -> bool:
+        """True when PERMANENTFLAGS allows new keywords (\\*); Office 365 does not."""
+        info = self._select(folder, readonly=True)
+        return b"\\*" in info.get(b"PERMANENTFLAGS", ())
+
+    # ------------------------------------------------------------------ reading
+
+    def search_since(self, folder: str, since: date) -> list[int]:
+        """UIDs of the messages that arrived on or after `since`."""
+        self._select(folder, readonly=True)
+        with self._errors(f"SEARCH in {folder}"):
+            return sorted(int(u) for u in self.client.search(["SINCE", since]))
+
+    def search_with_header(self, folder: str, name: str) -> list[int]:
+        """UIDs of the messages that carry header `name` at all."""
+        self._select(folder, readonly=True)
+        with self._errors(f"SEARCH in {folder}"):
+            return sorted(int(u) for u in self.client.search(["HEADER", name, ""]))
+
+    def fetch_headers(self, folder: str, uids: list[int]) -> tuple[list[MailMessage], list[str]]:
+        """Headers, flags and dates of these messages; malformed ones are skipped and logged."""
+        self._select(folder, readonly=True)
+        messages: list[MailMessage] = []
+        skipped: list[str] = []
+        for start in range(0, len(uids), BATCH):
+            batch = uids[start : start + BATCH]
+            with self._errors(f"FETCH in {folder}"):
+                data = self.client.fetch(batch, [_HEADER_ITEM, "FLAGS", "INTERNALDATE"])
+            for uid, item in data.items():
+                try:
+                    messages.append(_to_message(folder, uid, item))
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    log.warning("Skipped malformed message UID %s in %s: %s", uid, folder, exc)
+                    skipped.append(f"message UID {uid} in {folder} could not be read ({exc}); skipped")
+        return messages, skipped
+
+    def fetch_bodies(self, folder: str, uids: list[int], cap: int = BODY_CAP) -> dict[int, bytes]:
+        """The first `cap` bytes of each message, without setting \\Seen."""
+        if not uids:
+            return {}
+        self._select(folder, readonly=True)
+        out: dict[int, bytes] = {}
+        for start in range(0, len(uids), BATCH):
+            with self._errors(f"FETCH bodies in {folder}"):
+                data = self.client.fetch(uids[start : start + BATCH], [f"BODY.PEEK[]<0.{cap}>"])
+            for uid, item in data.items():
+                body = next((v for k, v in item.items() if k.startswith(b"BODY[")), None)
+                if isinstance(body, bytes):
+                    out[uid] = body
+        return out
+
+    def find_by_message_id(self, folder: str, message_id: str) -> list[int]:
+        """UIDs in `folder` whose Message-ID header is `message_id`."""
+        self._select(folder, readonly=True)
+        with self._errors(f"SEARCH in {folder}"):
+            found = self.client.search(["HEADER", "Message-ID", message_id])
+        return sorted(int(u) for u in found)
+
+    # ------------------------------------------------------------------ writing
+
+    def add_flags(self, folder: str, uid: int, flags: tuple[str, ...]) -> None:
+        self._select(folder, readonly=False)
+        with self._errors(f"STORE in {folder}"):
+            self.client.add_flags([uid], list(flags), silent=True)
+
+    def remove_flags(self, folder: str, uid: int, flags: tuple[str, ...]) -> None:
+        self._select(folder, readonly=False)
+        with self._errors(f"STORE in {folder}"):
+            self.client.remove_flags([uid], list(flags), silent=True)
+
+    def append(self, folder: str, raw: bytes, flags: tuple[str, ...], when: datetime) -> int | None:
+        """APPEND a message; returns its UID when the server reports APPENDUID."""
+        with self._errors(f"APPEND to {folder}"):
+            response = self.client.append(folder, raw, flags=list(flags), msg_time=when)
+        match = _APPENDUID.search(response if isinstance(response, bytes) else str(response).encode())
+        return int(match.group(2)) if match else None
+
+    def fetch_raw(self, folder: str, uid: int) -> bytes | None:
+        """The whole message by UID (PEEK), or None when it is gone."""
+        found = self.fetch_bodies(folder, [uid], cap=16 * 1024 * 1024)
+        return found.get(uid)
+
+    def delete(self, folder: str, uid: int) -> None:
+        """Remove exactly one message: \\Deleted then UID EXPUNGE (needs UIDPLUS).
+
+        A plain EXPUNGE would also remove other messages the resident marked deleted, so
+        without UIDPLUS the message is moved to Trash instead, or left alone.
+        """
+        caps = self.client.capabilities()
+        self._select(folder, readonly=False)
+        with self._errors(f"delete in {folder}"):
+            if b"UIDPLUS" in caps:
+                self.client.add_flags([uid], [b"\\Deleted"], silent=True)
+                self.client.uid_expunge([uid])
+            elif b"MOVE" in caps and self.settings.trash_folder:
+                self.client.move([uid], self.settings.trash_folder)
+            else:
+                raise TempFailError(f"the server supports neither UIDPLUS nor MOVE; left UID {uid} in {folder}")
+
+
+def _close_quietly(client: imapclient.IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001, S110
+            pass
+
+
+def _to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
+    header = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b""
+    flags = frozenset(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in item.get(b"FLAGS", ()))
+    internal = item.get(b"INTERNALDATE")
+    if not isinstance(internal, datetime):
+        internal = datetime.now(UTC)
+    elif internal.tzinfo is None:
+        internal = internal.replace(tzinfo=UTC)
+    return parse_message(header, folder=folder, uid=int(uid), internaldate=internal, flags=flags)

@@ -1,0 +1,174 @@
+"""The state file: TinyDB over an atomic JSON storage, one writer at a time.
+
+Writers hold an exclusive `flock` on `<state>.lock` for their read-modify-write; readers
+never lock and always see a whole file, because every write goes to a temp file that is
+fsynced and renamed over the old one. A file that cannot be read is set aside and the
+state is rebuilt from the servers; it is never taken as "the messages are gone".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
+from tinydb.storages import Storage
+
+from assistant.core.decide import State
+from assistant.core.model import CalendarRecord, RequestRecord
+from assistant.errors import StateLockedError, TempFailError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class AtomicJSONStorage(Storage):  # type: ignore[misc]
+    """TinyDB storage that writes with `atomic_write` and survives an unreadable file."""
+
+    def __init__(self, path: str, *, set_aside: bool = True) -> None:
+        self.path = Path(path)
+        self.set_aside = set_aside  # readers never move the file; the next writer does
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw.strip():
+            return None
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            if not self.set_aside:
+                log.warning("The state file %s could not be read (%s).", self.path, exc)
+                return None
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
+            os.replace(self.path, aside)
+            log.warning(
+                "The state file %s could not be read (%s); it was moved to %s and the state "
+                "will be rebuilt from the servers.",
+                self.path,
+                exc,
+                aside,
+            )
+            return None
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode())
+
+    def close(self) -> None:
+        pass
+
+
+class Store:
+    """Typed access to the state file's tables: requests, calendar, meta."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _open(self) -> TinyDB:
+        return TinyDB(str(self.path), storage=CachingMiddleware(AtomicJSONStorage))
+
+    @contextlib.contextmanager
+    def locked(self, *, wait: float = 30.0) -> Iterator[StoreSession]:
+        """Hold the writer's lock for a read-modify-write; raise StateLockedError if busy."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with lock_path.open("a") as lock:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StateLockedError(f"the state file {self.path} is locked by another process") from None
+                    time.sleep(0.1)
+            try:
+                yield StoreSession(self)
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def read(self) -> StoreSession:
+        """A lock-free read-only view (for `status`)."""
+        return StoreSession(self, readonly=True)
+
+
+class StoreSession:
+    """The state as loaded once; `save` writes it back atomically."""
+
+    def __init__(self, store: Store, *, readonly: bool = False) -> None:
+        self.store = store
+        self.readonly = readonly
+        try:
+            data = AtomicJSONStorage(str(store.path), set_aside=not readonly).read() or {}
+        except OSError as exc:
+            raise TempFailError(f"cannot read the state file {store.path}: {exc.strerror}") from exc
+        self.meta: dict[str, Any] = dict(next(iter(data.get("meta", {}).values()), {}))
+        version = self.meta.get("schema_version", SCHEMA_VERSION)
+        if version > SCHEMA_VERSION:
+            raise TempFailError(
+                f"the state file {store.path} was written by a newer mentor-assistant (schema {version})"
+            )
+        self.requests = {
+            doc["id"]: RequestRecord.from_dict(doc) for doc in data.get("requests", {}).values() if "id" in doc
+        }
+        self.calendar = {
+            doc["uid"]: CalendarRecord.from_dict(doc) for doc in data.get("calendar", {}).values() if "uid" in doc
+        }
+
+    def state(self) -> State:
+        return State(requests=dict(self.requests), calendar=dict(self.calendar))
+
+    def save(self) -> None:
+        """Write every table in one atomic replace."""
+        if self.readonly:
+            raise RuntimeError("a read-only view cannot be saved")
+        self.meta["schema_version"] = SCHEMA_VERSION
+        db = self.store._open()
+        try:
+            for name, rows in (
+                ("requests", [r.to_dict() for r in sorted(self.requests.values(), key=lambda r: r.sent_at)]),
+                ("calendar", [c.to_dict() for c in sorted(self.calendar.values(), key=lambda c: c.uid)]),
+                ("meta", [self.meta]),
+            ):
+                table = db.table(name)
+                table.truncate()
+                table.insert_multiple(rows)
+        finally:
+            db.close()  # the caching middleware flushes once, here

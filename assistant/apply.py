@@ -1,0 +1,192 @@
+"""Executing a Plan against the servers, recording each outcome in the state.
+
+Order matters for "exactly once": the planned records (with each new draft's intent) are
+saved before any APPEND, and an APPEND first looks for its Message-ID in Drafts, so a
+crash anywhere leaves at most the one draft that the next cycle finds again. Every action
+is idempotent: applying the same plan twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from assistant.adapters.caldav import CalendarStore, PreconditionFailed
+from assistant.adapters.imap import Mailbox
+from assistant.adapters.store import StoreSession
+from assistant.core.calendar import content_hash
+from assistant.core.draft import draft_fingerprint
+from assistant.core.mime import header_of
+from assistant.core.model import DRAFT_HEADER, CalendarRecord
+from assistant.core.plan import (
+    Action,
+    AddFlags,
+    AppendDraft,
+    DeleteCalendarObject,
+    DeleteDraft,
+    Plan,
+    PutCalendarObject,
+    RemoveFlags,
+)
+from assistant.errors import TempFailError
+
+log = logging.getLogger(__name__)
+
+DRAFT_FLAGS = ("\\Draft", "\\Seen")
+MAX_412_RETRIES = 3
+
+
+@dataclass
+class ApplyReport:
+    """What was done, what failed (to retry next cycle), and what the resident should know."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    writes: int = 0
+
+
+def apply_plan(
+    plan: Plan,
+    session: StoreSession,
+    *,
+    mailbox: Mailbox | None,
+    calendar: CalendarStore | None,
+    now: datetime,
+) -> ApplyReport:
+    """Carry out `plan`; failures of single actions are reported and retried next cycle."""
+    report = ApplyReport(notes=list(plan.notes))
+    session.requests = {r.id: r for r in plan.requests}
+    session.save()  # the intent, before any write to a server
+    try:
+        for action in plan.actions:
+            try:
+                _apply_one(action, session, mailbox, calendar, now, report)
+            except TempFailError as exc:
+                log.warning("Could not %s: %s", action.describe(), exc)
+                report.failed.append(f"{action.describe()}: {exc}")
+    finally:
+        session.save()
+    return report
+
+
+def _apply_one(
+    action: Action,
+    session: StoreSession,
+    mailbox: Mailbox | None,
+    calendar: CalendarStore | None,
+    now: datetime,
+    report: ApplyReport,
+) -> None:
+    if isinstance(action, PutCalendarObject | DeleteCalendarObject):
+        if calendar is None:
+            raise TempFailError("the calendar is not reachable")
+        _apply_calendar(action, session, calendar, report)
+        return
+    if mailbox is None:
+        raise TempFailError("the mailbox is not reachable")
+    if isinstance(action, AddFlags):
+        mailbox.add_flags(action.folder, action.uid, action.flags)
+        report.writes += 1
+    elif isinstance(action, RemoveFlags):
+        mailbox.remove_flags(action.folder, action.uid, action.flags)
+        report.writes += 1
+    elif isinstance(action, AppendDraft):
+        _append_draft(action, session, mailbox, now, report)
+        return
+    elif isinstance(action, DeleteDraft):
+        _delete_draft(action, session, mailbox, report)
+        return
+    report.done.append(action.describe())
+    log.info("Done: %s", action.describe())
+
+
+def _append_draft(
+    action: AppendDraft, session: StoreSession, mailbox: Mailbox, now: datetime, report: ApplyReport
+) -> None:
+    existing = mailbox.find_by_message_id(action.folder, action.message_id)
+    if existing:
+        uid = existing[0]
+        log.info("Draft %s is already in %s (UID %s); not writing it again", action.message_id, action.folder, uid)
+    else:
+        uid = mailbox.append(action.folder, action.raw, DRAFT_FLAGS, now)
+        report.writes += 1
+        if uid is None:  # no APPENDUID: find it by its Message-ID
+            found = mailbox.find_by_message_id(action.folder, action.message_id)
+            uid = found[0] if found else None
+        report.done.append(action.describe())
+        log.info("Done: %s", action.describe())
+    record = session.requests.get(action.request_id)
+    if record is not None and record.draft is not None and record.draft.message_id == action.message_id:
+        session.requests[record.id] = replace(record, draft=replace(record.draft, uid=uid))
+        session.save()
+
+
+def _delete_draft(action: DeleteDraft, session: StoreSession, mailbox: Mailbox, report: ApplyReport) -> None:
+    """Delete only after re-reading the draft by UID: our Message-ID, our header, untouched."""
+    raw = mailbox.fetch_raw(action.folder, action.uid)
+    if raw is None:
+        log.info("Draft %s is already gone from %s", action.message_id, action.folder)
+        return
+    message_id = header_of(raw, "Message-ID").strip()
+    ours = header_of(raw, DRAFT_HEADER)
+    if message_id != action.message_id or not ours or draft_fingerprint(raw) != action.fingerprint:
+        note = (
+            f"The draft {action.message_id} in {action.folder} was changed, so it was left alone "
+            f"although {action.reason}."
+        )
+        log.warning("%s", note)
+        report.notes.append(note)
+        record = session.requests.get(action.request_id)
+        if record is not None:
+            session.requests[record.id] = replace(record, reported_edited=True)
+        return
+    mailbox.delete(action.folder, action.uid)
+    report.writes += 1
+    report.done.append(action.describe())
+    log.info("Done: %s", action.describe())
+
+
+def _apply_calendar(
+    action: PutCalendarObject | DeleteCalendarObject,
+    session: StoreSession,
+    calendar: CalendarStore,
+    report: ApplyReport,
+) -> None:
+    if isinstance(action, DeleteCalendarObject):
+        try:
+            calendar.delete(action.href, etag=action.etag)
+        except PreconditionFailed:
+            # Changed on the server since we wrote it: re-read, and delete only our object.
+            current = calendar.get(action.href)
+            if current is not None and action.uid in current.ics:
+                calendar.delete(action.href, etag=current.etag)
+        session.calendar.pop(action.uid, None)
+        report.writes += 1
+        report.done.append(action.describe())
+        log.info("Done: %s", action.describe())
+        return
+    href = action.href or calendar.href_for(action.uid)
+    etag = action.etag if action.href else None
+    for _attempt in range(MAX_412_RETRIES + 1):
+        try:
+            new_etag = calendar.put(href, action.ics, etag=etag)
+            report.writes += 1
+            break
+        except PreconditionFailed:
+            current = calendar.get(href)
+            if current is None:
+                etag = None  # deleted meanwhile: create it again
+                continue
+            if f"UID:{action.uid}" not in current.ics.replace("\r\n ", ""):
+                raise TempFailError(f"{href} holds an object that is not ours; not touching it") from None
+            if content_hash(current.ics) == action.hash:
+                new_etag = current.etag  # already as we want it (a lost state, or a retry)
+                break
+            etag = current.etag
+    else:
+        raise TempFailError(f"{href} kept changing while we wrote it; will retry next cycle")
+    session.calendar[action.uid] = CalendarRecord(action.uid, href, new_etag, action.hash, action.goal)
+    report.done.append(action.describe())
+    log.info("Done: %s", action.describe())

@@ -1,0 +1,118 @@
+"""decide(snapshot, state, config, now) -> Plan: the whole cycle's judgement, without I/O."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from assistant.config import Config
+from assistant.core import draft as drafts
+from assistant.core.calendar import desired_objects
+from assistant.core.followups import MailContext, RequestInputs, step
+from assistant.core.model import CalendarRecord, MailMessage, MailSnapshot, RequestRecord
+from assistant.core.plan import Action, Plan
+from assistant.core.reconcile import reconcile
+from assistant.core.replies import match_thread
+from assistant.core.requests import Thread, find_threads
+
+
+@dataclass(frozen=True)
+class State:
+    """The remembered state the core reads (the store's tables as plain data)."""
+
+    requests: dict[str, RequestRecord]
+    calendar: dict[str, CalendarRecord]
+
+
+def _new_record(thread: Thread) -> RequestRecord:
+    root = thread.root
+    assert root is not None
+    return RequestRecord(
+        id=drafts.request_id_for(thread.root_id),
+        message_id=thread.root_id,
+        mentor=thread.mentor,
+        subject=root.subject,
+        sent_at=root.date.isoformat(timespec="seconds"),
+        recipients=tuple(a.email for a in root.recipients),
+        thread=(thread.root_id,),
+        last_sent_at=root.date.isoformat(timespec="seconds"),
+        source=thread.source,
+    )
+
+
+def _drafts_by_request(messages: tuple[MailMessage, ...]) -> dict[str, list[MailMessage]]:
+    grouped: dict[str, list[MailMessage]] = defaultdict(list)
+    for message in messages:
+        parsed = drafts.parse_draft_header(message.header("x-mentor-assistant"))
+        if parsed:
+            grouped[parsed[0]].append(message)
+    return grouped
+
+
+def decide_mail(
+    snapshot: MailSnapshot,
+    records: dict[str, RequestRecord],
+    config: Config,
+    templates: dict[str, str],
+    *,
+    now: datetime,
+    since: date,
+) -> tuple[tuple[Action, ...], tuple[RequestRecord, ...], tuple[str, ...]]:
+    """Requests, replies and follow-ups: the actions, the new records, and notes."""
+    known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
+    threads = find_threads(snapshot.sent, config, since=since, manual=snapshot.manual, known_roots=known_roots)
+    by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
+    for thread in threads:
+        rid = drafts.request_id_for(thread.root_id)
+        record = records.get(rid)
+        if record is None:
+            if thread.root is None:
+                continue
+            record = _new_record(thread)
+        by_id[rid] = (record, thread)
+    for rid, record in records.items():
+        by_id.setdefault(rid, (record, None))  # never infer anything from a message we did not see
+    ours = _drafts_by_request(snapshot.drafts)
+    ctx = MailContext(
+        config=config,
+        templates=templates,
+        now=now,
+        drafts_folder=snapshot.folders.drafts,
+        keywords_allowed=snapshot.keywords_allowed,
+    )
+    actions: list[Action] = []
+    new_records: list[RequestRecord] = []
+    notes: list[str] = list(snapshot.skipped)
+    mine = config.me.addresses
+    for rid, (record, thread) in sorted(by_id.items(), key=lambda kv: (kv[1][0].sent_at, kv[0])):
+        ids = frozenset(record.thread) | {record.message_id} | (thread.ids if thread else frozenset())
+        matches = tuple(match_thread(ids, snapshot.inbound, my_addresses=mine))
+        outcome = step(RequestInputs(record, thread, matches, tuple(ours.get(rid, ()))), ctx)
+        actions.extend(outcome.actions)
+        new_records.append(outcome.record)
+        notes.extend(outcome.notes)
+    return tuple(actions), tuple(new_records), tuple(notes)
+
+
+def decide(
+    snapshot: MailSnapshot | None,
+    state: State,
+    config: Config,
+    templates: dict[str, str],
+    *,
+    now: datetime,
+    since: date,
+) -> Plan:
+    """The plan for one cycle. `snapshot` is None when the mailbox was not read."""
+    actions: list[Action] = []
+    records: tuple[RequestRecord, ...] = tuple(state.requests.values())
+    notes: tuple[str, ...] = ()
+    if snapshot is not None:
+        mail_actions, records, notes = decide_mail(snapshot, state.requests, config, templates, now=now, since=since)
+        actions.extend(mail_actions)
+    kept: tuple[CalendarRecord, ...] = tuple(state.calendar.values())
+    if config.calendar is not None:
+        cal_actions, kept = reconcile(desired_objects(config, now=now), state.calendar)
+        actions.extend(cal_actions)
+    return Plan(actions=tuple(actions), requests=records, calendar=kept, notes=notes)

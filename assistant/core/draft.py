@@ -1,0 +1,172 @@
+"""The follow-up draft: a threaded, polite, specific reply the resident reviews and sends.
+
+Templates come in as text (the shell loads them) and are rendered in Jinja2's sandbox.
+Every header value that comes from mail or config is stripped of control characters, so
+a name or subject can never inject a header or break the MIME structure.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP, compat32
+from email.utils import format_datetime
+
+from jinja2 import DictLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from assistant.config import Me, Mentor
+from assistant.core.headers import strip_reply_prefixes
+from assistant.core.mime import plain_text
+from assistant.core.model import DRAFT_HEADER, Address, MailMessage
+
+NAMESPACE = uuid.UUID("6f1c1a52-8d1e-5c1b-9a57-3c0f5b1f7e21")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def sanitize(value: str, limit: int = 200) -> str:
+    """A header-safe single line: no CR/LF or control characters, bounded length."""
+    return _UNSAFE.sub(" ", value or "").strip()[:limit]
+
+
+def request_id_for(message_id: str) -> str:
+    """A request's stable id, derived from the Message-ID of the message that started it."""
+    return str(uuid.uuid5(NAMESPACE, f"request:{message_id}"))[:13]
+
+
+def draft_message_id(request_id: str, round_no: int, domain: str) -> str:
+    """The Message-ID of our draft for one request and round: the same across crashes."""
+    token = uuid.uuid5(NAMESPACE, f"draft:{request_id}:{round_no}")
+    return f"<mentor-assistant.{token}@{sanitize(domain) or 'localhost'}>"
+
+
+def draft_header_value(request_id: str, round_no: int) -> str:
+    return f"request={request_id}; round={round_no}"
+
+
+def parse_draft_header(value: str) -> tuple[str, int] | None:
+    """(request id, round) from our private header, or None."""
+    match = re.match(r"^\s*request=([\w-]+);\s*round=(\d+)", value or "")
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def template_name(round_no: int, rounds: int) -> str:
+    """Which template a round uses: followup-1, followup-2 (and later rounds), closing."""
+    if round_no > rounds:
+        return "closing.txt.j2"
+    return f"followup-{min(round_no, 2)}.txt.j2"
+
+
+@dataclass(frozen=True)
+class DraftContext:
+    """What a follow-up template may use."""
+
+    me: Me
+    mentor: Mentor | None
+    recipient: Address
+    subject: str
+    sent_at: datetime
+    round: int
+    rounds: int
+    closing: bool
+
+
+def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
+    """Render one template in the sandbox (no access to Python internals)."""
+    env = ImmutableSandboxedEnvironment(
+        loader=DictLoader(templates), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    mentor = ctx.mentor
+    mentor_name = (mentor.name if mentor else ctx.recipient.name) or ""
+    values = {
+        "me": {"name": ctx.me.name, "email": ctx.me.email, "role": ctx.me.role},
+        "mentor": {
+            "name": mentor_name,
+            "title": mentor.title if mentor else "",
+            "salutation": salutation(mentor_name),
+            "area": mentor.area if mentor else "",
+            "project": mentor.project if mentor else "",
+        },
+        "subject": strip_reply_prefixes(ctx.subject),
+        "sent_on": f"{ctx.sent_at:%B} {ctx.sent_at.day}",
+        "round": ctx.round,
+        "rounds": ctx.rounds,
+        "closing": ctx.closing,
+    }
+    text = env.get_template(name).render(**values)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def salutation(name: str) -> str:
+    """ "Dr. Smith" from "Dr. Jane Smith"; the name itself otherwise; "" when unknown."""
+    parts = name.replace(",", " ").split()
+    if not parts:
+        return ""
+    if parts[0].lower().rstrip(".") in ("dr", "prof", "professor") and len(parts) > 1:
+        return f"{parts[0].rstrip('.').capitalize()}. {parts[-1]}" if parts[0].lower() != "professor" else name
+    return name
+
+
+def quote(text: str, sender: Address | None, sent_at: datetime) -> str:
+    """The original under an attribution line, each line prefixed with "> "."""
+    who = sender.formatted() if sender else "you"
+    lines = text.rstrip().splitlines() or [""]
+    quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
+    return f"On {format_datetime(sent_at)}, {who} wrote:\n{quoted}\n"
+
+
+def _header_address(addr: Address) -> HeaderAddress:
+    name = sanitize(addr.name)
+    local, _, domain = sanitize(addr.email).partition("@")
+    return HeaderAddress(display_name=name, username=local, domain=domain)
+
+
+def compose_followup(
+    *,
+    templates: dict[str, str],
+    ctx: DraftContext,
+    request_id: str,
+    last_sent: MailMessage,
+    to: tuple[Address, ...],
+    cc: tuple[Address, ...],
+    message_id: str,
+    now: datetime,
+) -> bytes:
+    """The whole draft as RFC 5322 bytes with CRLF line ends."""
+    body = render_body(templates, template_name(ctx.round, ctx.rounds), ctx)
+    original = last_sent.body if last_sent.body is not None else ""
+    text = body + "\n" + quote(original, last_sent.sender, last_sent.date)
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = _header_address(Address(ctx.me.name, ctx.me.email))
+    msg["To"] = [_header_address(a) for a in to]
+    if cc:
+        msg["Cc"] = [_header_address(a) for a in cc]
+    msg["Subject"] = "Re: " + sanitize(strip_reply_prefixes(ctx.subject), 900)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    msg["In-Reply-To"] = last_sent.message_id
+    chain = [*last_sent.references, last_sent.message_id] if last_sent.references else [last_sent.message_id]
+    msg["References"] = " ".join(dict.fromkeys(i for i in chain if i))
+    msg[DRAFT_HEADER] = draft_header_value(request_id, ctx.round)
+    msg.set_content(text, charset="utf-8")
+    return msg.as_bytes()
+
+
+def draft_fingerprint(raw: bytes) -> str:
+    """A hash of a draft's identity and text that survives a server's re-encoding.
+
+    Equal fingerprints mean the resident has not edited the draft.
+    """
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+        ident = f"{msg.get('Message-ID', '')}\n{msg.get(DRAFT_HEADER, '')}"
+    except Exception:  # noqa: BLE001
+        ident = ""
+    text = "\n".join(line.rstrip() for line in plain_text(raw).strip().splitlines())
+    return hashlib.sha256(f"{ident}\n{text}".encode()).hexdigest()

@@ -1,0 +1,52 @@
+"""Reading the text out of a whole message, never raising on any bytes."""
+
+from __future__ import annotations
+
+import email
+import html
+import re
+from email.message import Message
+from email.policy import compat32
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _decode(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        return payload.decode("utf-8", errors="replace")
+
+
+def plain_text(raw: bytes) -> str:
+    """The first text/plain part (or text/html turned into text), CRLF as LF."""
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+        html_text = ""
+        for part in msg.walk():
+            if part.is_multipart() or part.get_filename():
+                continue
+            ctype = part.get_content_type()
+            if ctype == "text/plain":
+                return _decode(part).replace("\r\n", "\n")
+            if ctype == "text/html" and not html_text:
+                html_text = _decode(part)
+        if html_text:
+            text = re.sub(r"(?i)<br\s*/?>|</p>", "\n", html_text)
+            return html.unescape(_TAGS.sub("", text)).replace("\r\n", "\n").strip()
+    except Exception:  # noqa: BLE001 - the stdlib parser's failures are not enumerable
+        return ""
+    return ""
+
+
+def header_of(raw: bytes, name: str) -> str:
+    """One header's raw value from a whole message, or ""."""
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+        return str(msg.get(name, "") or "")
+    except Exception:  # noqa: BLE001
+        return ""

@@ -1,0 +1,170 @@
+"""Plain data the core decides on: messages as seen on the server, and what we remember.
+
+Everything is frozen; the core builds new values instead of mutating. Records are
+(de)serialised to JSON-able dicts with `to_dict` / `from_dict` by the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+# Request states, as named in `status --json`.
+WAITING = "waiting"
+DRAFTED = "drafted"
+FOLLOWED_UP = "followed_up"
+PAUSED = "paused"
+REPLIED = "replied"
+BOUNCED = "bounced"
+DISMISSED = "dismissed"
+CLOSED = "closed"
+STATES = (WAITING, DRAFTED, FOLLOWED_UP, PAUSED, REPLIED, BOUNCED, DISMISSED, CLOSED)
+FINAL_STATES = frozenset({REPLIED, BOUNCED, CLOSED})
+
+# Our private header on every draft we write, and the keyword beside our \Flagged.
+DRAFT_HEADER = "X-Mentor-Assistant"
+FLAG_KEYWORD = "$MentorFollowUp"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A mailbox: display name and lower-cased address."""
+
+    name: str
+    email: str
+
+    def formatted(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    """One message as the IMAP server showed it: headers, flags, and a body when fetched."""
+
+    folder: str
+    uid: int
+    message_id: str
+    date: datetime
+    subject: str = ""
+    sender: Address | None = None
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    flags: frozenset[str] = frozenset()
+    # Lower-cased header names to values, for classification (auto-replies, lists, ours).
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    # sha256 of our draft's identity and text, when this is a draft of ours with a body.
+    fingerprint: str | None = None
+
+    def header(self, name: str) -> str:
+        """The first value of header `name` (case-insensitive), or ""."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return ""
+
+    @property
+    def recipients(self) -> tuple[Address, ...]:
+        return self.to + self.cc
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """The Message-IDs this message says it follows."""
+        return self.in_reply_to + self.references
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """A follow-up draft we intend to write or have written for one round."""
+
+    round: int
+    message_id: str
+    created_at: str  # ISO 8601
+    uid: int | None = None  # set once the APPEND succeeded
+    fingerprint: str = ""
+    missing_since: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """What the assistant remembers about one request to a mentor (a row of the state)."""
+
+    id: str
+    message_id: str
+    mentor: str
+    subject: str
+    sent_at: str  # ISO 8601 with offset
+    recipients: tuple[str, ...] = ()
+    thread: tuple[str, ...] = ()  # Message-IDs the resident sent in this thread, oldest first
+    last_sent_at: str = ""
+    state: str = WAITING
+    round: int = 0
+    next_action_at: str | None = None
+    why: str = ""
+    source: str = "mentor"  # why it is tracked: mentor | bcc | keyword | manual
+    flagged_by_us: bool = False
+    draft: DraftRecord | None = None
+    reply_message_id: str | None = None
+    reported_edited: bool = False
+    untracked: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RequestRecord:
+        data = dict(data)
+        draft = data.pop("draft", None)
+        for key in ("recipients", "thread"):
+            data[key] = tuple(data.get(key) or ())
+        known = {f for f in cls.__dataclass_fields__}
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        if draft:
+            record = replace(record, draft=DraftRecord(**draft))
+        return record
+
+
+@dataclass(frozen=True)
+class CalendarRecord:
+    """What we last pushed for one calendar object (a row of the state)."""
+
+    uid: str
+    href: str
+    etag: str | None
+    hash: str
+    goal: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CalendarRecord:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Folders:
+    """The folders the mailbox uses for each role."""
+
+    sent: str
+    drafts: str
+    trash: str | None
+    watch: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MailSnapshot:
+    """Everything read from the mailbox for one cycle."""
+
+    folders: Folders
+    sent: tuple[MailMessage, ...]
+    inbound: tuple[MailMessage, ...]
+    drafts: tuple[MailMessage, ...]  # messages in Drafts that carry our header
+    keywords_allowed: bool = True
+    skipped: tuple[str, ...] = ()  # descriptions of malformed messages that were skipped
+    manual: tuple[str, ...] = field(default=())  # Message-IDs tracked by hand

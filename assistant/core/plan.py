@@ -1,0 +1,123 @@
+"""The Plan: what one cycle will do, as data. A dry run prints it; `apply.py` executes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.core.model import CalendarRecord, RequestRecord
+
+
+@dataclass(frozen=True)
+class AddFlags:
+    """Set flags on a message (our \\Flagged on a request that needs a nudge)."""
+
+    folder: str
+    uid: int
+    message_id: str
+    flags: tuple[str, ...]
+    request_id: str
+
+    def describe(self) -> str:
+        return f"flag {self.message_id} in {self.folder} with {' '.join(self.flags)}"
+
+
+@dataclass(frozen=True)
+class RemoveFlags:
+    """Remove flags we set ourselves."""
+
+    folder: str
+    uid: int
+    message_id: str
+    flags: tuple[str, ...]
+    request_id: str
+
+    def describe(self) -> str:
+        return f"unflag {self.message_id} in {self.folder} ({' '.join(self.flags)})"
+
+
+@dataclass(frozen=True)
+class AppendDraft:
+    """Write one follow-up draft into Drafts (once: apply looks for its Message-ID first)."""
+
+    request_id: str
+    round: int
+    folder: str
+    message_id: str
+    raw: bytes = field(repr=False)
+    fingerprint: str
+    summary: str
+
+    def describe(self) -> str:
+        return f"write draft {self.message_id} (round {self.round}) into {self.folder}: {self.summary}"
+
+
+@dataclass(frozen=True)
+class DeleteDraft:
+    """Remove one of our drafts, only after re-reading it and confirming it is untouched."""
+
+    request_id: str
+    folder: str
+    uid: int
+    message_id: str
+    fingerprint: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"delete our draft {self.message_id} from {self.folder} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class PutCalendarObject:
+    """Create (etag None: If-None-Match *) or update (If-Match etag) one calendar object."""
+
+    uid: str
+    href: str
+    ics: str = field(repr=False)
+    hash: str
+    etag: str | None
+    summary: str
+    goal: str = ""
+
+    def describe(self) -> str:
+        verb = "create" if self.etag is None else "update"
+        return f"{verb} calendar entry {self.summary!r} ({self.uid})"
+
+
+@dataclass(frozen=True)
+class DeleteCalendarObject:
+    """Delete one calendar object we created (If-Match etag)."""
+
+    uid: str
+    href: str
+    etag: str | None
+    summary: str
+
+    def describe(self) -> str:
+        return f"delete calendar entry {self.summary!r} ({self.uid})"
+
+
+MailAction = AddFlags | RemoveFlags | AppendDraft | DeleteDraft
+CalendarAction = PutCalendarObject | DeleteCalendarObject
+Action = MailAction | CalendarAction
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a cycle decided: actions, and the state to record for each request."""
+
+    actions: tuple[Action, ...] = ()
+    requests: tuple[RequestRecord, ...] = ()
+    calendar: tuple[CalendarRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def mail_actions(self) -> tuple[MailAction, ...]:
+        return tuple(a for a in self.actions if isinstance(a, AddFlags | RemoveFlags | AppendDraft | DeleteDraft))
+
+    @property
+    def calendar_actions(self) -> tuple[CalendarAction, ...]:
+        return tuple(a for a in self.actions if isinstance(a, PutCalendarObject | DeleteCalendarObject))
+
+    def describe(self) -> list[str]:
+        """One line per action, then the notes."""
+        return [a.describe() for a in self.actions] + [f"note: {n}" for n in self.notes]

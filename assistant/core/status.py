@@ -1,0 +1,80 @@
+"""The `status` view: requests, goals, check-ins and mentors as plain data (the JSON schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from assistant.config import Config
+from assistant.core.checkins import agenda, next_checkin
+from assistant.core.deadlines import compute_deadlines
+from assistant.core.model import REPLIED, RequestRecord
+
+
+def build_status(config: Config, requests: dict[str, RequestRecord], *, now: datetime) -> dict[str, Any]:
+    """The `status --json` document."""
+    ordered = sorted(requests.values(), key=lambda r: (r.sent_at, r.id))
+    return {
+        "requests": [
+            {
+                "id": r.id,
+                "message_id": r.message_id,
+                "mentor": r.mentor,
+                "subject": r.subject,
+                "sent_at": r.sent_at,
+                "state": r.state,
+                "round": r.round,
+                "next_action_at": r.next_action_at,
+                "why": r.why,
+            }
+            for r in ordered
+        ],
+        "goals": _goals(config, now=now),
+        "checkins": _checkins(config, now=now),
+        "mentors": _mentors(config, ordered, now=now),
+    }
+
+
+def _goals(config: Config, *, now: datetime) -> list[dict[str, Any]]:
+    today = now.astimezone(config.tz).date()
+    out = []
+    for goal in config.goals:
+        if goal.estimate is None:
+            continue
+        dates = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised)
+        out.append(
+            {
+                "id": goal.id,
+                "title": goal.title,
+                "target": dates.target.isoformat(),
+                "deadline": dates.promised.isoformat(),
+                "status": "done" if goal.done else "open",
+                "owner": goal.owner,
+                "overdue": goal.done is None and dates.promised < today,
+            }
+        )
+    return out
+
+
+def _checkins(config: Config, *, now: datetime) -> list[dict[str, Any]]:
+    start = next_checkin(config, now=now)
+    if start is None:
+        return []
+    return [{"start": start.isoformat(timespec="seconds"), "agenda": agenda(config, start=start, now=now)}]
+
+
+def _mentors(config: Config, requests: list[RequestRecord], *, now: datetime) -> list[dict[str, Any]]:
+    out = []
+    today = now.astimezone(config.tz).date()
+    for mentor in config.mentors:
+        mine = [r for r in requests if config.mentor_for(r.mentor) is mentor]
+        stage = "prospect"
+        if mine:
+            stage = "contacted"
+        if any(r.state == REPLIED for r in mine):
+            stage = "replied"
+        contract = config.contract
+        if contract and contract.mentor.lower() in (e.lower() for e in mentor.emails):
+            stage = "review" if today >= contract.review else "contract"
+        out.append({"email": mentor.email, "name": mentor.name, "stage": stage, "suggested": []})
+    return out

@@ -1,0 +1,76 @@
+"""One cycle: snapshot -> decide -> plan -> apply. Used by `once`, `run` and `demo`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from assistant.adapters import secrets
+from assistant.adapters.caldav import CalendarStore
+from assistant.adapters.imap import Mailbox
+from assistant.adapters.store import Store, StoreSession
+from assistant.apply import ApplyReport, apply_plan
+from assistant.config import Config
+from assistant.core.decide import decide
+from assistant.core.plan import Plan
+from assistant.errors import UnavailableError
+from assistant.snapshot import read_mailbox
+from assistant.template_files import load_templates
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleResult:
+    plan: Plan
+    report: ApplyReport | None  # None for a dry run
+
+
+def tracking_since(config: Config, session: StoreSession, *, now: datetime) -> date:
+    """`tracking.since`, else one wait before the first run (older mail is never dug up)."""
+    if config.tracking.since:
+        return config.tracking.since
+    first = session.meta.get("first_run")
+    start = datetime.fromisoformat(first) if first else now
+    return (start - config.followup.wait - timedelta(days=1)).astimezone(config.tz).date()
+
+
+def run_cycle(config: Config, *, now: datetime, dry_run: bool = False) -> CycleResult:
+    """Run one full cycle. A dry run reads everything, writes nothing, and returns the plan."""
+    store = Store(config.state_path)
+    if dry_run:
+        return _cycle(config, store.read(), now=now, dry_run=True)
+    with store.locked() as session:
+        return _cycle(config, session, now=now, dry_run=False)
+
+
+def _cycle(config: Config, session: StoreSession, *, now: datetime, dry_run: bool) -> CycleResult:
+    if not dry_run:
+        session.meta.setdefault("first_run", now.isoformat(timespec="seconds"))
+    since = tracking_since(config, session, now=now)
+    templates = load_templates(config.templates_dir)
+    manual = frozenset(session.meta.get("manual", []))
+    mail_password = secrets.resolve(config.mail.secret, username=config.mail.username, host=config.mail.host)
+    mailbox = Mailbox.connect(config.mail, mail_password)
+    calendar: CalendarStore | None = None
+    try:
+        snapshot = read_mailbox(mailbox, config, since=since, records=session.requests, manual=manual)
+        if config.calendar is not None:
+            cal = config.calendar
+            password = secrets.resolve(cal.secret, username=cal.username, host=cal.url)
+            try:
+                calendar = CalendarStore.connect(cal, password, create=not dry_run)
+            except UnavailableError:
+                if not dry_run:
+                    raise
+                log.info("The calendar %r does not exist yet; it would be created", cal.calendar)
+        plan = decide(snapshot, session.state(), config, templates, now=now, since=since)
+        if dry_run:
+            return CycleResult(plan, None)
+        report = apply_plan(plan, session, mailbox=mailbox, calendar=calendar, now=now)
+        return CycleResult(plan, report)
+    finally:
+        mailbox.close()
+        if calendar is not None:
+            calendar.close()

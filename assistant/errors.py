@@ -1,0 +1,101 @@
+"""Every error the assistant reports, with its exit code and the advice a resident needs.
+
+    AssistantError                 exit 1   something unexpected
+    ├── ConfigError                exit 78  the config file is wrong (systemd must not restart)
+    ├── UnavailableError           exit 69  a server is unreachable
+    │   └── AuthenticationError    exit 69  a server refused the login
+    ├── TempFailError              exit 75  try again later (timeouts, a busy state file)
+    └── MessageError               exit 1   one malformed e-mail (logged and skipped, never fatal)
+
+Adapters map their library's exceptions into this tree; `cli.py` turns an error into
+its message, its advice (`advice()`) and its exit code. Advice lives only here.
+"""
+
+from __future__ import annotations
+
+EX_OK = 0
+EX_SOFTWARE = 1
+EX_UNAVAILABLE = 69
+EX_TEMPFAIL = 75
+EX_CONFIG = 78
+
+
+class AssistantError(Exception):
+    """Base of every error the assistant raises on purpose."""
+
+    exit_code = EX_SOFTWARE
+
+    def advice(self) -> str:
+        """One or two sentences telling the resident what to do about it."""
+        return "This is a bug in mentor-assistant; please report it with the log (run with -v)."
+
+
+class ConfigError(AssistantError):
+    """The configuration is invalid. `problems` lists each one as `key: what is wrong`."""
+
+    exit_code = EX_CONFIG
+
+    def __init__(self, problems: list[str], *, source: str = "") -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f" in {source}" if source else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s){where}:\n{lines}")
+
+    def advice(self) -> str:
+        return (
+            "Fix the keys named above in the config file, then run "
+            "`mentor-assistant check-config`. config.example.toml shows every key."
+        )
+
+
+class UnavailableError(AssistantError):
+    """A server could not be reached (DNS, refused connection, TLS failure)."""
+
+    exit_code = EX_UNAVAILABLE
+
+    def __init__(self, message: str, *, server: str = "", hint: str = "") -> None:
+        self.server = server
+        self.hint = hint
+        super().__init__(message)
+
+    def advice(self) -> str:
+        if self.hint:
+            return self.hint
+        return (
+            f"Check the host and port of {self.server or 'the server'} and your network; "
+            "mentor-assistant will retry on its own when run as a service."
+        )
+
+
+class AuthenticationError(UnavailableError):
+    """A server refused the login."""
+
+    def advice(self) -> str:
+        return (
+            f"The password for {self.server or 'the server'} was refused. Check the username, "
+            "and that `password_command` prints the current password (try running it)."
+        )
+
+
+class TempFailError(AssistantError):
+    """A temporary failure: a timeout, a dropped connection, a busy state file."""
+
+    exit_code = EX_TEMPFAIL
+
+    def advice(self) -> str:
+        return "This is usually temporary; the next cycle retries it."
+
+
+class StateLockedError(TempFailError):
+    """Another process holds the state file's lock."""
+
+    def advice(self) -> str:
+        return (
+            "Another mentor-assistant (probably the service) is writing the state file. "
+            "Wait a moment, or stop it with `systemctl --user stop mentor-assistant`."
+        )
+
+
+class MessageError(AssistantError):
+    """One malformed e-mail; it is logged and skipped, never fatal."""
