@@ -106,6 +106,7 @@ def _append_draft(
     action: AppendDraft, session: StoreSession, mailbox: Mailbox, now: datetime, report: ApplyReport
 ) -> None:
     existing = mailbox.find_by_message_id(action.folder, action.message_id)
+    uid: int | None
     if existing:
         uid = existing[0]
         log.info("Draft %s is already in %s (UID %s); not writing it again", action.message_id, action.folder, uid)

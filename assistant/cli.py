@@ -174,9 +174,8 @@ def _print_status(doc: dict[str, Any]) -> None:
     for column in ("mentor", "subject", "sent", "state", "round", "next", "why"):
         table.add_column(column, overflow="fold")
     for r in doc["requests"]:
-        table.add_row(
-            r["mentor"], r["subject"], _short(r["sent_at"]), r["state"], str(r["round"]), _short(r["next_action_at"]), r["why"]
-        )
+        sent, due = _short(r["sent_at"]), _short(r["next_action_at"])
+        table.add_row(r["mentor"], r["subject"], sent, r["state"], str(r["round"]), due, r["why"])
     if not doc["requests"]:
         console.print("No requests tracked yet.")
     else:
@@ -290,10 +289,14 @@ def untrack(obj: Context, request_id: str) -> None:
 
 @main.command()
 @click.option("--keep", is_flag=True, help="Leave the servers running and print how to connect.")
+@click.pass_obj
 @handles_errors
-def demo(keep: bool) -> None:
+def demo(obj: Context, keep: bool) -> None:
     """The whole loop on throwaway local servers over a simulated five weeks."""
     from assistant.demo import run_demo
+
+    if not obj.verbose:
+        logging.getLogger("assistant").setLevel(logging.WARNING)  # the story prints what happens
 
     sys.exit(run_demo(keep=keep))
 

@@ -164,9 +164,9 @@ class Config:
     state_path: Path
     smtp: SmtpSettings | None = None
     calendar: CalendarSettings | None = None
-    followup: FollowupSettings = FollowupSettings()
-    tracking: TrackingSettings = TrackingSettings()
-    padding: Padding = Padding()
+    followup: FollowupSettings = field(default_factory=FollowupSettings)
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)
+    padding: Padding = field(default_factory=Padding)
     mentors: tuple[Mentor, ...] = ()
     contract: Contract | None = None
     goals: tuple[Goal, ...] = ()

@@ -27,7 +27,7 @@ _counter = itertools.count()
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     if not dovecot_available():
-        pytest.fail("Dovecot is not installed: run scripts/test (it installs dovecot-imapd) or apt-get install dovecot-imapd")
+        pytest.fail("Dovecot is not installed: run scripts/test, or apt-get install dovecot-imapd")
     server = start_dovecot()
     yield server
     server.stop()

@@ -110,7 +110,10 @@ def test_once_acts_on_the_three_requests_and_the_goal(mail_user, radicale, tmp_p
     assert b"To: \"Dr. Raj Patel\" <rpatel@hospital.org>" in raw
     assert b"X-Mentor-Assistant: request=" in raw
     assert set(draft[b"FLAGS"]) >= {b"\\Draft", b"\\Seen"}
-    sent = {m[b"BODY[]"].split(b"Message-ID: ")[1].split(b"\r\n")[0]: m[b"FLAGS"] for m in mail_user.messages("Sent").values()}
+    sent = {
+        m[b"BODY[]"].split(b"Message-ID: ")[1].split(b"\r\n")[0]: m[b"FLAGS"]
+        for m in mail_user.messages("Sent").values()
+    }
     assert b"\\Flagged" in sent[b"<req-b@example.edu>"]
     assert b"\\Flagged" not in sent[b"<req-a@example.edu>"]
     assert b"\\Flagged" not in sent[b"<req-c@example.edu>"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-import caldav
+from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
 from assistant.config import CalendarSettings
@@ -37,7 +37,7 @@ class CalendarObject:
 class CalendarStore:
     """One calendar collection on a CalDAV server."""
 
-    def __init__(self, client: caldav.DAVClient, calendar: Any, name: str) -> None:
+    def __init__(self, client: Any, calendar: Any, name: str) -> None:
         self.client = client
         self.calendar = calendar
         self.name = name
@@ -48,7 +48,7 @@ class CalendarStore:
         """Log in, find the calendar by display name, create it when missing and allowed."""
         server = f"the CalDAV server {settings.url}"
         try:
-            client = caldav.DAVClient(
+            client: Any = DAVClient(
                 url=settings.url,
                 username=settings.username,
                 password=password,
@@ -113,7 +113,8 @@ class CalendarStore:
             raise TempFailError(f"CalDAV GET {href} answered {response.status}")
         body = getattr(response, "_raw_body", b"") or getattr(response, "_raw", b"") or b""
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-        return CalendarObject(href, response.headers.get("ETag"), text)
+        etag = response.headers.get("ETag")
+        return CalendarObject(href, str(etag) if etag else None, text)
 
     def put(self, href: str, ics: str, *, etag: str | None) -> str | None:
         """Create (etag None) or update (If-Match etag); returns the new ETag."""
@@ -127,7 +128,7 @@ class CalendarStore:
             raise PreconditionFailed(f"CalDAV PUT {href}: the server's copy changed (412)")
         if response.status >= 300:
             raise TempFailError(f"CalDAV PUT {href} answered {response.status}")
-        new_etag = response.headers.get("ETag")
+        new_etag: str | None = response.headers.get("ETag")
         if not new_etag or new_etag.startswith("W/"):
             current = self.get(href)
             new_etag = current.etag if current else None
@@ -145,7 +146,7 @@ class CalendarStore:
     def close(self) -> None:
         try:
             self.client.close()
-        except Exception:  # noqa: BLE001, S110 - closing is best effort
+        except Exception:  # noqa: S110 - closing is best effort
             pass
 
 

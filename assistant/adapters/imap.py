@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,7 +100,7 @@ class Mailbox:
     def _errors(self, what: str) -> Iterator[None]:
         try:
             yield
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise TempFailError(f"IMAP {what} timed out: {exc}") from None
         except (OSError, IMAPClientError) as exc:
             raise TempFailError(f"IMAP {what} failed: {exc}") from None
@@ -118,11 +117,11 @@ class Mailbox:
         """Sent, Drafts and Trash by SPECIAL-USE, then by common names; config overrides."""
         with self._errors("LIST"):
             listing = self.client.list_folders()
-        names = [name for _flags, _sep, name in listing]
+        names = [str(name) for _flags, _sep, name in listing]
         by_flag: dict[bytes, str] = {}
         for flags, _sep, name in listing:
             for flag in flags:
-                by_flag.setdefault(flag.lower() if isinstance(flag, bytes) else flag, name)
+                by_flag.setdefault(flag.lower() if isinstance(flag, bytes) else flag, str(name))
         lower = {n.lower(): n for n in names}
 
         def find(kind: bytes, override: str | None, key: str, required: bool) -> str | None:
@@ -253,10 +252,10 @@ class Mailbox:
 def _close_quietly(client: imapclient.IMAPClient) -> None:
     try:
         client.logout()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
+    except Exception:
         try:
             client.shutdown()
-        except Exception:  # noqa: BLE001, S110
+        except Exception:  # noqa: S110
             pass
 
 

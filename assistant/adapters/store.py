@@ -54,7 +54,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """TinyDB storage that writes with `atomic_write` and survives an unreadable file."""
 
     def __init__(self, path: str, *, set_aside: bool = True) -> None:
@@ -102,7 +102,7 @@ class Store:
         self.path = path
 
     def _open(self) -> TinyDB:
-        return TinyDB(str(self.path), storage=CachingMiddleware(AtomicJSONStorage))
+        return TinyDB(str(self.path), storage=CachingMiddleware(AtomicJSONStorage))  # type: ignore[no-untyped-call]
 
     @contextlib.contextmanager
     def locked(self, *, wait: float = 30.0) -> Iterator[StoreSession]:

@@ -88,7 +88,7 @@ def _all_day(
     alarm.add("trigger", timedelta(hours=-15))  # 09:00 the day before an all-day event
     event.add_component(alarm)
     cal.add_component(event)
-    return cal.to_ical().decode()
+    return str(cal.to_ical().decode())
 
 
 def _fmt(day: date) -> str:
@@ -115,7 +115,7 @@ def goal_objects(config: Config, goal: Goal, *, now: datetime) -> list[DesiredOb
     ):
         uid = object_uid(config, "goal", goal.id, kind)
         ics = _all_day(uid, summary, day, desc, f"goal={goal.id}; kind={kind}", stamp)
-        out.append(DesiredObject(uid, ics, content_hash(ics), summary, goal.id))
+        out.append(DesiredObject(uid, ics, content_hash(ics), f"{summary} ({_fmt(day)})", goal.id))
     return out
 
 

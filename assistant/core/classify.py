@@ -49,9 +49,9 @@ def classify(message: MailMessage, *, my_addresses: frozenset[str]) -> Verdict:
     content_type = message.header("content-type").lower()
     if "multipart/report" in content_type and "disposition-notification" in content_type:
         return Verdict(RECEIPT, "a read receipt (disposition notification)")
-    if "multipart/report" in content_type and "report-type" not in content_type.replace(" ", ""):
-        if _DAEMON.match(sender) or _BOUNCE_SUBJECT.search(message.subject):
-            return Verdict(BOUNCE, "a delivery report without a report-type")
+    bare_report = "multipart/report" in content_type and "report-type" not in content_type.replace(" ", "")
+    if bare_report and (_DAEMON.match(sender) or _BOUNCE_SUBJECT.search(message.subject)):
+        return Verdict(BOUNCE, "a delivery report without a report-type")
     if "multipart/report" in content_type and "delivery-status" in content_type:
         return Verdict(BOUNCE, "a delivery-status report")
     if _DAEMON.match(sender):

@@ -63,14 +63,14 @@ def decide_mail(
     known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
     threads = find_threads(snapshot.sent, config, since=since, manual=snapshot.manual, known_roots=known_roots)
     by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
-    for thread in threads:
-        rid = drafts.request_id_for(thread.root_id)
+    for found in threads:
+        rid = drafts.request_id_for(found.root_id)
         record = records.get(rid)
         if record is None:
-            if thread.root is None:
+            if found.root is None:
                 continue
-            record = _new_record(thread)
-        by_id[rid] = (record, thread)
+            record = _new_record(found)
+        by_id[rid] = (record, found)
     for rid, record in records.items():
         by_id.setdefault(rid, (record, None))  # never infer anything from a message we did not see
     ours = _drafts_by_request(snapshot.drafts)

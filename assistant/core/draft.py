@@ -42,7 +42,7 @@ def request_id_for(message_id: str) -> str:
 
 def draft_message_id(request_id: str, round_no: int, domain: str) -> str:
     """The Message-ID of our draft for one request and round: the same across crashes."""
-    token = uuid.uuid5(NAMESPACE, f"draft:{request_id}:{round_no}")
+    token = uuid.uuid5(NAMESPACE, f"draft:{request_id}:{round_no}").hex[:20]
     return f"<mentor-assistant.{token}@{sanitize(domain) or 'localhost'}>"
 
 
@@ -118,7 +118,10 @@ def quote(text: str, sender: Address | None, sent_at: datetime) -> str:
     who = sender.formatted() if sender else "you"
     lines = text.rstrip().splitlines() or [""]
     quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
-    return f"On {format_datetime(sent_at)}, {who} wrote:\n{quoted}\n"
+    hour = sent_at.hour % 12 or 12
+    noon = "AM" if sent_at.hour < 12 else "PM"
+    when = f"{sent_at:%a, %b} {sent_at.day}, {sent_at.year} at {hour}:{sent_at:%M} {noon}"
+    return f"On {when}, {who} wrote:\n{quoted}\n"
 
 
 def _header_address(addr: Address) -> HeaderAddress:
@@ -141,7 +144,7 @@ def compose_followup(
     """The whole draft as RFC 5322 bytes with CRLF line ends."""
     body = render_body(templates, template_name(ctx.round, ctx.rounds), ctx)
     original = last_sent.body if last_sent.body is not None else ""
-    text = body + "\n" + quote(original, last_sent.sender, last_sent.date)
+    text = body + "\n" + quote(original, last_sent.sender, last_sent.date.astimezone(ctx.sent_at.tzinfo))
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _header_address(Address(ctx.me.name, ctx.me.email))
     msg["To"] = [_header_address(a) for a in to]
@@ -166,7 +169,7 @@ def draft_fingerprint(raw: bytes) -> str:
     try:
         msg = email.message_from_bytes(raw, policy=compat32)
         ident = f"{msg.get('Message-ID', '')}\n{msg.get(DRAFT_HEADER, '')}"
-    except Exception:  # noqa: BLE001
+    except Exception:
         ident = ""
     text = "\n".join(line.rstrip() for line in plain_text(raw).strip().splitlines())
     return hashlib.sha256(f"{ident}\n{text}".encode()).hexdigest()

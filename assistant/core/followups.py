@@ -328,11 +328,13 @@ def _without_draft(record: RequestRecord, inputs: RequestInputs, ctx: MailContex
         return Outcome(replace(record, state=state, next_action_at=_iso(due), why=why + note), ())
     if ctx.now >= due:
         return _new_round(record, inputs, ctx, record.round + 1, note)
-    since = "your request" if record.round == 0 else "your last follow-up"
-    why = (
-        f"Sent to {record.mentor} on {_day(last_sent, ctx)}; no answer yet. A follow-up draft is due "
-        f"{_day(due, ctx)}, {follow.wait.days} days after {since}.{note}"
-    )
+    if record.round == 0:
+        why = f"Sent to {record.mentor} on {_day(last_sent, ctx)}; no answer yet. A follow-up draft is due "
+        since = "your request"
+    else:
+        why = f"You followed up with {record.mentor} on {_day(last_sent, ctx)}; no answer yet. The next draft is due "
+        since = "your last follow-up"
+    why += f"{_day(due, ctx)}, {follow.wait.days} days after {since}.{note}"
     return Outcome(replace(record, state=state, next_action_at=_iso(due), why=why), ())
 
 

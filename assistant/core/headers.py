@@ -97,7 +97,7 @@ def parse_message(
     try:
         msg = BytesHeaderParser(policy=compat32).parsebytes(raw_headers)
         items = [(str(k), v if isinstance(v, str) else str(v)) for k, v in msg.items()]
-    except Exception:  # noqa: BLE001 - the stdlib parser's failures are not enumerable
+    except Exception:
         items = []
 
     def all_of(name: str) -> list[str]:

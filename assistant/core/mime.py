@@ -38,7 +38,7 @@ def plain_text(raw: bytes) -> str:
         if html_text:
             text = re.sub(r"(?i)<br\s*/?>|</p>", "\n", html_text)
             return html.unescape(_TAGS.sub("", text)).replace("\r\n", "\n").strip()
-    except Exception:  # noqa: BLE001 - the stdlib parser's failures are not enumerable
+    except Exception:
         return ""
     return ""
 
@@ -48,5 +48,5 @@ def header_of(raw: bytes, name: str) -> str:
     try:
         msg = email.message_from_bytes(raw, policy=compat32)
         return str(msg.get(name, "") or "")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""

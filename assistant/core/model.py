@@ -6,7 +6,7 @@ Everything is frozen; the core builds new values instead of mutating. Records ar
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -121,7 +121,7 @@ class RequestRecord:
         draft = data.pop("draft", None)
         for key in ("recipients", "thread"):
             data[key] = tuple(data.get(key) or ())
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         record = cls(**{k: v for k, v in data.items() if k in known})
         if draft:
             record = replace(record, draft=DraftRecord(**draft))
@@ -143,7 +143,7 @@ class CalendarRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CalendarRecord:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -167,4 +167,4 @@ class MailSnapshot:
     drafts: tuple[MailMessage, ...]  # messages in Drafts that carry our header
     keywords_allowed: bool = True
     skipped: tuple[str, ...] = ()  # descriptions of malformed messages that were skipped
-    manual: tuple[str, ...] = field(default=())  # Message-IDs tracked by hand
+    manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand

@@ -84,9 +84,9 @@ def find_threads(
     threads: dict[str, list[MailMessage]] = {}
     meta: dict[str, tuple[str, str]] = {}
     owner: dict[str, str] = {}  # any thread Message-ID -> root Message-ID
-    for root, ids in (known_roots or {}).items():
+    for known, ids in (known_roots or {}).items():
         for mid in ids:
-            owner.setdefault(mid, root)
+            owner.setdefault(mid, known)
     seen: set[str] = set()
     for message in ordered:
         if message.message_id in seen:

@@ -1,0 +1,342 @@
+"""`demo`: the whole loop on throwaway loopback servers over a simulated five weeks.
+
+A first-year resident writes to three hematology/oncology faculty: one answers with
+interest, one is away, one stays silent; a goal "First draft of the QI proposal" is
+estimated at two weeks. The real code path (`run_cycle`) runs at each step of the story
+with the simulated time, against real servers; nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+import imapclient
+
+from assistant import clock
+from assistant.adapters.store import Store
+from assistant.config import load_config
+from assistant.cycle import run_cycle
+from assistant.errors import EX_OK, EX_UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+TZ = "America/Denver"
+USER = "alex.rivera@example.edu"
+PASSWORD = "demo-password"
+FACULTY = {
+    "smith": ("Dr. Jane Smith", "jsmith@hospital.example", "inpatient anticoagulation"),
+    "patel": ("Dr. Raj Patel", "rpatel@hospital.example", "transfusion thresholds"),
+    "chen": ("Dr. Maria Chen", "mchen@hospital.example", "anemia in hospitalized patients"),
+}
+
+
+@dataclass
+class Servers:
+    imap_kind: str
+    imap_host: str
+    imap_port: int
+    caldav_url: str
+    stops: list[Callable[[], None]]
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            with contextlib.suppress(Exception):
+                stop()
+
+
+def start_servers() -> Servers:
+    """Dovecot when installed, else pymap; Radicale for CalDAV."""
+    from assistant.servers.caldav_servers import start_radicale
+    from assistant.servers.dovecot import dovecot_available, start_dovecot
+    from assistant.servers.pymap_server import pymap_available, start_pymap
+
+    stops: list[Callable[[], None]] = []
+    try:
+        if dovecot_available():
+            dovecot = start_dovecot(username=USER, password=PASSWORD)
+            stops.append(dovecot.stop)
+            kind, host, port = "Dovecot", dovecot.host, dovecot.port
+        elif pymap_available():
+            pymap = start_pymap(username=USER, password=PASSWORD)
+            stops.append(pymap.stop)
+            kind, host, port = "pymap (in memory)", pymap.host, pymap.port
+        else:
+            raise RuntimeError("no IMAP server: install Dovecot (dovecot-imapd) or `pip install 'mentor-assistant[demo]'`")
+        radicale = start_radicale(username="alex", password=PASSWORD)
+        stops.append(radicale.stop)
+    except BaseException:
+        for stop in stops:
+            stop()
+        raise
+    return Servers(kind, host, port, radicale.url, stops)
+
+
+def _config_text(servers: Servers, state: Path, start: datetime) -> str:
+    mentors = "".join(
+        textwrap.dedent(f"""
+        [[mentors]]
+        name = "{name}"
+        email = ["{email}"]
+        area = "hematology/oncology"
+        project = "{project}"
+        """)
+        for name, email, project in FACULTY.values()
+    )
+    return textwrap.dedent(f"""\
+        # Written by `mentor-assistant demo`: throwaway servers on this machine only.
+        [me]
+        name = "Alex Rivera"
+        email = "{USER}"
+        role = "first-year internal medicine resident"
+        timezone = "{TZ}"
+
+        [mail]
+        host = "{servers.imap_host}"
+        port = {servers.imap_port}
+        security = "plain"
+        username = "{USER}"
+        password = "{PASSWORD}"
+
+        [calendar]
+        url = "{servers.caldav_url}"
+        calendar = "Mentorship"
+        username = "alex"
+        password = "{PASSWORD}"
+
+        [state]
+        path = "{state}"
+
+        [tracking]
+        since = {start.date().isoformat()}
+
+        [[goals]]
+        id = "qi-proposal"
+        title = "First draft of the QI proposal"
+        measure = "a 3-5 page draft sent to Dr. Smith"
+        relevant = "inpatient anticoagulation QI project"
+        owner = "me"
+        start = {start.date().isoformat()}
+        estimate = "2w"
+        """) + mentors
+
+
+class Story:
+    """The resident's side of the story: what they send, what arrives, what they do."""
+
+    def __init__(self, servers: Servers) -> None:
+        self.servers = servers
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[imapclient.IMAPClient]:
+        client = imapclient.IMAPClient(self.servers.imap_host, port=self.servers.imap_port, ssl=False, timeout=30)
+        client.login(USER, PASSWORD)
+        try:
+            yield client
+        finally:
+            client.logout()
+
+    def ensure_folders(self) -> None:
+        with self.client() as c:
+            existing = {name for _f, _s, name in c.list_folders()}
+            for folder in ("Sent", "Drafts", "Trash"):
+                if folder not in existing:
+                    c.create_folder(folder)
+
+    def deliver(self, folder: str, when: datetime, **headers: str) -> None:
+        body = headers.pop("body")
+        msg = EmailMessage()
+        for key, value in headers.items():
+            msg[key.replace("_", "-")] = value
+        msg["Date"] = format_datetime(when)
+        msg.set_content(body)
+        with self.client() as c:
+            c.append(folder, msg.as_bytes(), flags=[b"\\Seen"] if folder == "Sent" else [], msg_time=when)
+
+    def send_draft_to(self, address: str, when: datetime) -> str:
+        """What a mail client does when the resident sends our draft: Sent gets it, Drafts loses it."""
+        with self.client() as c:
+            c.select_folder("Drafts")
+            for uid, data in c.fetch(c.search(["ALL"]), ["BODY.PEEK[]"]).items():
+                raw = data[b"BODY[]"]
+                msg = message_from_bytes(raw, policy=policy.default)
+                if address in str(msg["To"]):
+                    del msg["Date"]
+                    msg["Date"] = format_datetime(when)
+                    c.append("Sent", msg.as_bytes(), flags=[b"\\Seen"], msg_time=when)
+                    c.select_folder("Drafts")
+                    c.add_flags([uid], [b"\\Deleted"])
+                    c.expunge()
+                    return str(msg["Subject"])
+        return ""
+
+    def draft_text(self, address: str) -> str:
+        with self.client() as c:
+            c.select_folder("Drafts", readonly=True)
+            for data in c.fetch(c.search(["ALL"]), ["BODY.PEEK[]"]).values():
+                msg = message_from_bytes(data[b"BODY[]"], policy=policy.default)
+                if address in str(msg["To"]):
+                    head = "\n".join(f"{k}: {msg[k]}" for k in ("From", "To", "Subject", "In-Reply-To"))
+                    body = msg.get_body(preferencelist=("plain",))
+                    return head + "\n\n" + (body.get_content() if body is not None else "")
+        return ""
+
+
+def _fmt(moment: datetime) -> str:
+    return f"{moment:%a %b} {moment.day}, {moment:%H:%M}"
+
+
+def _indent(text: str, prefix: str = "    │ ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip().splitlines())
+
+
+def run_demo(*, keep: bool = False, echo: Callable[[str], Any] = click.echo) -> int:
+    """Play the story; returns an exit code."""
+    started = time.monotonic()
+    try:
+        servers = start_servers()
+    except (RuntimeError, OSError) as exc:
+        echo(f"The demo could not start its servers: {exc}")
+        return EX_UNAVAILABLE
+    workdir = Path(tempfile.mkdtemp(prefix="mentor-assistant-demo-"))
+    try:
+        return _play(servers, workdir, keep=keep, echo=echo, started=started)
+    finally:
+        if not keep:
+            servers.stop()
+
+
+def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], Any], started: float) -> int:
+    tz = ZoneInfo(TZ)
+    today = clock.now().astimezone(tz)
+    monday = (today - timedelta(days=today.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    config_path = workdir / "config.toml"
+    config_path.write_text(_config_text(servers, workdir / "state.json", monday))
+    config = load_config(config_path)
+    story = Story(servers)
+    story.ensure_folders()
+    echo(f"mentor-assistant demo: IMAP by {servers.imap_kind}, CalDAV by Radicale, all on 127.0.0.1.")
+    echo(f"Simulated time starts {_fmt(monday)} ({TZ}); five weeks follow.\n")
+
+    def day(n: int, hour: int = 9, minute: int = 0) -> datetime:
+        return monday + timedelta(days=n, hours=hour - 9, minutes=minute)
+
+    def cycle(at: datetime) -> None:
+        result = run_cycle(config, now=at)
+        report = result.report
+        assert report is not None
+        for line in report.done:
+            echo(f"    assistant: {line}")
+        for line in report.notes:
+            echo(f"    assistant (note): {line}")
+        if not report.done and not report.notes:
+            echo("    assistant: nothing to do")
+        records = Store(config.state_path).read().requests.values()
+        for record in sorted(records, key=lambda r: r.mentor):
+            echo(f"      {record.mentor:<26} {record.state:<11} {record.why}")
+
+    smith, patel, chen = FACULTY["smith"], FACULTY["patel"], FACULTY["chen"]
+    echo(f"── {_fmt(day(0, 8, 30))}  You write to three faculty members.")
+    for name, email, project in (smith, patel, chen):
+        story.deliver(
+            "Sent", day(0, 8, 30), From=f"Alex Rivera <{USER}>", To=f"{name} <{email}>",
+            Subject=f"Mentorship on {project}?", Message_ID=f"<{email.split('@')[0]}-1@example.edu>",
+            body=f"Dear {name},\n\nI am a first-year internal medicine resident hoping to work on {project}. "
+            "Would you have 20 minutes to talk about it?\n\nBest regards,\nAlex Rivera\n",
+        )  # fmt: skip
+    cycle(day(0))
+
+    back = day(12)
+    echo(f"\n── {_fmt(day(0, 11))}  {patel[0]}'s out-of-office reply arrives.")
+    story.deliver(
+        "INBOX", day(0, 11), From=f"{patel[0]} <{patel[1]}>", To=USER, Subject="Automatic reply: Mentorship",
+        Message_ID="<ooo-1@hospital.example>", In_Reply_To="<rpatel-1@example.edu>", Auto_Submitted="auto-replied",
+        body=f"I am away until {back:%B} {back.day} with limited access to e-mail.\n",
+    )  # fmt: skip
+    cycle(day(0, 11, 5))
+
+    echo(f"\n── {_fmt(day(3, 14))}  {smith[0]} answers with interest.")
+    story.deliver(
+        "INBOX", day(3, 14), From=f"{smith[0]} <{smith[1]}>", To=USER, Subject="Re: Mentorship on anticoagulation?",
+        Message_ID="<smith-reply@hospital.example>", In_Reply_To="<jsmith-1@example.edu>",
+        References="<jsmith-1@example.edu>", body="Alex, happy to help. Come by Thursday at 4.\n\nJane\n",
+    )  # fmt: skip
+    cycle(day(3, 14, 5))
+
+    echo(f"\n── {_fmt(day(14))}  Two weeks of silence from two of them.")
+    cycle(day(14))
+    echo("\n    The follow-up draft waiting in Drafts for Dr. Chen:")
+    echo(_indent(story.draft_text(chen[1])))
+
+    echo(f"\n── {_fmt(day(15, 10))}  You review the draft to {chen[0]} and send it from your mail client.")
+    story.send_draft_to(chen[1], day(15, 10))
+    cycle(day(15, 10, 5))
+
+    echo(f"\n── {_fmt(day(17, 8))}  {patel[0]} is back and replies.")
+    story.deliver(
+        "INBOX", day(17, 8), From=f"{patel[0]} <{patel[1]}>", To=USER, Subject="RE: Mentorship on transfusion",
+        Message_ID="<patel-reply@hospital.example>", In_Reply_To="<rpatel-1@example.edu>",
+        body="Sorry for the delay, I was away. Let's find a time next week.\n",
+    )  # fmt: skip
+    cycle(day(17, 8, 5))
+
+    echo(f"\n── {_fmt(day(29, 11))}  Still nothing from {chen[0]}, two weeks after your follow-up.")
+    cycle(day(29, 11))
+    echo("\n    The second follow-up draft:")
+    echo(_indent(story.draft_text(chen[1])))
+
+    echo(f"\n── {_fmt(day(35))}  Five weeks in: a cycle with nothing new changes nothing.")
+    cycle(day(35))
+    _show_calendar(config.calendar.url if config.calendar else "", echo)
+    echo(f"\nThe demo took {time.monotonic() - started:.1f} s of real time.")
+    if keep:
+        _keep_running(servers, workdir, echo)
+    return EX_OK
+
+
+def _show_calendar(url: str, echo: Callable[[str], Any]) -> None:
+    from caldav.davclient import DAVClient
+    from icalendar import Calendar
+
+    client = DAVClient(url=url, username="alex", password=PASSWORD, timeout=30)
+    calendar = next(c for c in client.principal().calendars() if c.get_display_name() == "Mentorship")
+    echo("\n    The Mentorship calendar now holds:")
+    entries = []
+    for obj in calendar.objects(load_objects=True):
+        for event in Calendar.from_ical(obj.data).walk("VEVENT"):
+            start = event.decoded("dtstart")
+            entries.append((start, str(event.get("summary"))))
+    for start, summary in sorted(entries):
+        echo(f"      {start:%a %b} {start.day}, {start.year}  (all day)  {summary}")
+
+
+def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -> None:
+    echo(
+        textwrap.dedent(f"""
+        The servers stay up until you press Ctrl-C.
+          Mail client (IMAP):  host 127.0.0.1, port {servers.imap_port}, no encryption,
+                               user {USER}, password {PASSWORD}
+          Calendar app:        CalDAV {servers.caldav_url}alex/  (user alex, any password)
+          Config and state:    {workdir}
+          Try:                 mentor-assistant --config {workdir / 'config.toml'} status
+        """)
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        echo("Stopping the servers.")
+        servers.stop()
