@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from assistant import clock
@@ -69,8 +70,8 @@ def setup_logging(verbose: int) -> None:
 
 def _fail(exc: AssistantError) -> None:
     console = Console(stderr=True)
-    console.print(f"[bold red]error:[/] {secrets.redact(str(exc))}", highlight=False)
-    console.print(exc.advice(), highlight=False)
+    console.print(f"[bold red]error:[/] {escape(secrets.redact(str(exc)))}", highlight=False, soft_wrap=True)
+    console.print(exc.advice(), highlight=False, markup=False, soft_wrap=True)
     sys.exit(exc.exit_code)
 
 

@@ -22,13 +22,14 @@ from assistant.servers.dovecot import DovecotServer, dovecot_available, start_do
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 _counter = itertools.count()
+PASSWORD = "Pw-dovecot-7f3a9c"  # distinctive, so a leak into a log line is found
 
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     if not dovecot_available():
         pytest.fail("Dovecot is not installed: run scripts/test, or apt-get install dovecot-imapd")
-    server = start_dovecot()
+    server = start_dovecot(password=PASSWORD)
     yield server
     server.stop()
 

@@ -27,7 +27,7 @@ from assistant.core.mime import plain_text
 from assistant.core.model import DRAFT_HEADER, Address, MailMessage
 
 NAMESPACE = uuid.UUID("6f1c1a52-8d1e-5c1b-9a57-3c0f5b1f7e21")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def sanitize(value: str, limit: int = 200) -> str:
@@ -83,7 +83,7 @@ def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
         loader=DictLoader(templates), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
     mentor = ctx.mentor
-    mentor_name = (mentor.name if mentor else ctx.recipient.name) or ""
+    mentor_name = sanitize((mentor.name if mentor else ctx.recipient.name) or "")
     values = {
         "me": {"name": ctx.me.name, "email": ctx.me.email, "role": ctx.me.role},
         "mentor": {
@@ -93,7 +93,7 @@ def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
             "area": mentor.area if mentor else "",
             "project": mentor.project if mentor else "",
         },
-        "subject": strip_reply_prefixes(ctx.subject),
+        "subject": sanitize(strip_reply_prefixes(ctx.subject), 300),
         "sent_on": f"{ctx.sent_at:%B} {ctx.sent_at.day}",
         "round": ctx.round,
         "rounds": ctx.rounds,

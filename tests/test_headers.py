@@ -1,0 +1,73 @@
+"""Header parsing alone: the fields we rely on, and no exception for any bytes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.core.classify import classify
+from assistant.core.headers import message_ids, parse_message, strip_reply_prefixes
+
+FALLBACK = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_fields_are_parsed_and_lower_cased():
+    raw = (
+        b"From: =?utf-8?q?Dr=2E_J=C3=BCrgen_M=C3=BCller?= <JMueller@Hospital.org>\r\n"
+        b"To: Alex <alex@example.edu>, b@example.org\r\n"
+        b"Cc: c@example.org\r\n"
+        b"Subject: =?utf-8?q?R=C3=BCckfrage?=\r\n"
+        b"Message-ID: <abc@x>\r\n"
+        b"In-Reply-To: <p1@x>\r\n"
+        b"References: <p0@x>\r\n <p1@x>\r\n"
+        b"Date: Tue, 24 Nov 2026 09:00:00 -0700\r\n\r\n"
+    )
+    m = parse_message(raw, folder="INBOX", uid=7, internaldate=FALLBACK)
+    assert m.sender is not None and m.sender.email == "jmueller@hospital.org"
+    assert m.sender.name == "Dr. Jürgen Müller"
+    assert [a.email for a in m.to] == ["alex@example.edu", "b@example.org"]
+    assert m.subject == "Rückfrage"
+    assert m.message_id == "<abc@x>"
+    assert m.thread_ids == ("<p1@x>", "<p0@x>", "<p1@x>")
+    assert m.date == datetime.fromisoformat("2026-11-24T09:00:00-07:00")
+
+
+def test_missing_or_broken_date_falls_back_to_internaldate():
+    m = parse_message(b"Date: yesterday-ish\r\n\r\n", folder="INBOX", uid=1, internaldate=FALLBACK)
+    assert m.date == FALLBACK
+    assert m.message_id == ""
+
+
+def test_reply_prefixes_in_many_languages():
+    for subject in ("Re: Mentoring", "RE[2]: Mentoring", "AW: Mentoring", "SV: Re: Mentoring", "Antw: Mentoring",
+                    "RIF: Mentoring", "Odp: Mentoring", "RES: Mentoring", "回复：Mentoring", "答复: Mentoring",
+                    "VS: Mentoring", "R: Mentoring"):  # fmt: skip
+        assert strip_reply_prefixes(subject) == "Mentoring", subject
+    assert strip_reply_prefixes("Research plan") == "Research plan"
+
+
+def test_message_ids_ignore_garbage():
+    assert message_ids("junk <a@b> more <c@d> <a@b>") == ("<a@b>", "<c@d>")
+    assert message_ids(None) == ()
+
+
+@settings(max_examples=400)
+@given(st.binary(max_size=2000))
+def test_parsing_and_classifying_never_raise_on_any_bytes(raw):
+    m = parse_message(raw, folder="INBOX", uid=1, internaldate=FALLBACK)
+    classify(m, my_addresses=frozenset({"me@example.edu"}))
+
+
+header_names = st.sampled_from(["From", "To", "Cc", "Subject", "Message-ID", "References", "In-Reply-To", "Date",
+                                "Auto-Submitted", "Return-Path", "Content-Type", "Precedence", "X-Other"])  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(header_names, st.text(max_size=200)), max_size=12))
+def test_header_shaped_input_never_raises(pairs):
+    raw = "".join(f"{k}: {v}\r\n" for k, v in pairs).encode("utf-8", "surrogateescape") + b"\r\n"
+    m = parse_message(raw, folder="INBOX", uid=1, internaldate=FALLBACK)
+    assert "\n" not in m.subject and "\r" not in m.subject
+    classify(m, my_addresses=frozenset())
