@@ -300,4 +300,3 @@ def demo(obj: Context, keep: bool) -> None:
         logging.getLogger("assistant").setLevel(logging.WARNING)  # the story prints what happens
 
     sys.exit(run_demo(keep=keep))
-

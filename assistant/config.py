@@ -495,7 +495,7 @@ def _parse_mail(c: _Checker, data: dict[str, Any], base: Path) -> MailSettings:
     port = _port(c, t, "mail", 993 if security == "tls" else 143)
     watch = _str_list(c, t, "watch", "mail") if "watch" in t else ("INBOX",)
     if not watch:
-        c.add("mail.watch", "must name at least one folder, like [\"INBOX\"]")
+        c.add("mail.watch", 'must name at least one folder, like ["INBOX"]')
     return MailSettings(
         host=host,
         port=port,

@@ -75,7 +75,9 @@ def start_servers() -> Servers:
             stops.append(pymap.stop)
             kind, host, port = "pymap (in memory)", pymap.host, pymap.port
         else:
-            raise RuntimeError("no IMAP server: install Dovecot (dovecot-imapd) or `pip install 'mentor-assistant[demo]'`")
+            raise RuntimeError(
+                "no IMAP server: install Dovecot (dovecot-imapd) or `pip install 'mentor-assistant[demo]'`"
+            )
         radicale = start_radicale(username="alex", password=PASSWORD)
         stops.append(radicale.stop)
     except BaseException:
@@ -96,7 +98,8 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         """)
         for name, email, project in FACULTY.values()
     )
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         # Written by `mentor-assistant demo`: throwaway servers on this machine only.
         [me]
         name = "Alex Rivera"
@@ -131,7 +134,9 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         owner = "me"
         start = {start.date().isoformat()}
         estimate = "2w"
-        """) + mentors
+        """)
+        + mentors
+    )
 
 
 class Story:
@@ -312,7 +317,8 @@ def _show_calendar(url: str, echo: Callable[[str], Any]) -> None:
     from icalendar import Calendar
 
     client = DAVClient(url=url, username="alex", password=PASSWORD, timeout=30)
-    calendar = next(c for c in client.principal().calendars() if c.get_display_name() == "Mentorship")
+    principal: Any = client.principal()  # type: ignore[no-untyped-call]
+    calendar = next(c for c in principal.calendars() if c.get_display_name() == "Mentorship")
     echo("\n    The Mentorship calendar now holds:")
     entries = []
     for obj in calendar.objects(load_objects=True):
@@ -331,7 +337,7 @@ def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -
                                user {USER}, password {PASSWORD}
           Calendar app:        CalDAV {servers.caldav_url}alex/  (user alex, any password)
           Config and state:    {workdir}
-          Try:                 mentor-assistant --config {workdir / 'config.toml'} status
+          Try:                 mentor-assistant --config {workdir / "config.toml"} status
         """)
     )
     try:

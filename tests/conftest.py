@@ -122,7 +122,7 @@ def write_config(
             [calendar]
             url = "{calendar.url}"
             calendar = "Mentorship"
-            username = "{cal_user or user.username.split('@')[0]}"
+            username = "{cal_user or user.username.split("@")[0]}"
             password = "x"
         """)
     if mentors is None:
@@ -144,7 +144,8 @@ def write_config(
             email = ["mchen@hospital.org"]
             area = "hematology/oncology"
         """)
-    text = textwrap.dedent(f"""
+    text = (
+        textwrap.dedent(f"""
         [me]
         name = "Alex Rivera"
         email = "{user.username}"
@@ -161,10 +162,15 @@ def write_config(
         poll_interval = "1m"
 
         [state]
-        path = "{path.parent / 'state.json'}"
+        path = "{path.parent / "state.json"}"
 
         [tracking]
         since = 2026-10-01
-    """) + cal + mentors + goals + extra
+    """)
+        + cal
+        + mentors
+        + goals
+        + extra
+    )
     path.write_text(text)
     return path

@@ -125,10 +125,10 @@ def test_password_command_must_print_exactly_one_line():
     ok = Secret(password_command=("printf", "s3cret-value\\n"), key="mail")
     assert resolve(ok, username="u", host="h") == "s3cret-value"
     two = Secret(password_command=("printf", "a\\nb\\n"), key="mail")
-    with pytest.raises(ConfigError, match="exactly one non-empty line"):
+    with pytest.raises(ConfigError, match=r"exactly one non-empty line"):
         resolve(two, username="u", host="h")
     failing = Secret(password_command=("false",), key="mail")
-    with pytest.raises(ConfigError, match="mail.password_command"):
+    with pytest.raises(ConfigError, match=r"mail\.password_command"):
         resolve(failing, username="u", host="h")
     missing = Secret(password_command=("no-such-command-xyz",), key="mail")
     with pytest.raises(ConfigError, match="not found"):

@@ -38,7 +38,7 @@ def compose(subject="Mentorship for a QI project", name="Dr. Raj Patel", mentor=
 
 
 def test_threading_headers_and_quote():
-    raw, msg = compose(references=("<root@example.edu>",))
+    _raw, msg = compose(references=("<root@example.edu>",))
     assert msg["Subject"] == "Re: Mentorship for a QI project"
     assert msg["In-Reply-To"] == "<last@example.edu>"
     assert msg["References"] == "<root@example.edu> <last@example.edu>"

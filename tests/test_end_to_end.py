@@ -36,26 +36,68 @@ def cli(config: Path, *args: str, now: datetime = NOW) -> tuple[int, str]:
 def seed(user: MailUser) -> None:
     me = user.username
     sent_a = NOW - timedelta(days=19)
-    user.append("Sent", make_message(sender=f"Alex Rivera <{me}>", to=["Dr. Jane Smith <jsmith@hospital.org>"],
-                subject="Guidance on an inpatient anticoagulation QI project", when=sent_a,
-                message_id="<req-a@example.edu>"), when=sent_a, flags=(b"\\Seen",))
+    user.append(
+        "Sent",
+        make_message(
+            sender=f"Alex Rivera <{me}>",
+            to=["Dr. Jane Smith <jsmith@hospital.org>"],
+            subject="Guidance on an inpatient anticoagulation QI project",
+            when=sent_a,
+            message_id="<req-a@example.edu>",
+        ),
+        when=sent_a,
+        flags=(b"\\Seen",),
+    )
     reply = sent_a + timedelta(days=5)
-    user.append("INBOX", make_message(sender="Jane Smith <jsmith@hospital.org>", to=[me],
-                subject="Re: Guidance on an inpatient anticoagulation QI project", when=reply,
-                message_id="<reply-a@hospital.org>", in_reply_to="<req-a@example.edu>",
-                references=["<req-a@example.edu>"], body="Happy to help. Let's meet next week.\n"), when=reply)
+    user.append(
+        "INBOX",
+        make_message(
+            sender="Jane Smith <jsmith@hospital.org>",
+            to=[me],
+            subject="Re: Guidance on an inpatient anticoagulation QI project",
+            when=reply,
+            message_id="<reply-a@hospital.org>",
+            in_reply_to="<req-a@example.edu>",
+            references=["<req-a@example.edu>"],
+            body="Happy to help. Let's meet next week.\n",
+        ),
+        when=reply,
+    )
     sent_b = NOW - timedelta(days=15)
-    user.append("Sent", make_message(sender=f"Alex Rivera <{me}>", to=["Dr. Raj Patel <rpatel@hospital.org>"],
-                subject="Mentorship for a transfusion QI project", when=sent_b, message_id="<req-b@example.edu>",
-                body="Dear Dr. Patel,\n\nI am a first-year resident interested in transfusion thresholds.\n"),
-                when=sent_b, flags=(b"\\Seen",))
+    user.append(
+        "Sent",
+        make_message(
+            sender=f"Alex Rivera <{me}>",
+            to=["Dr. Raj Patel <rpatel@hospital.org>"],
+            subject="Mentorship for a transfusion QI project",
+            when=sent_b,
+            message_id="<req-b@example.edu>",
+            body="Dear Dr. Patel,\n\nI am a first-year resident interested in transfusion thresholds.\n",
+        ),
+        when=sent_b,
+        flags=(b"\\Seen",),
+    )
     sent_c = NOW - timedelta(days=3)
-    user.append("Sent", make_message(sender=f"Alex Rivera <{me}>", to=["Dr. Maria Chen <mchen@hospital.org>"],
-                subject="Could we talk about hematology research?", when=sent_c, message_id="<req-c@example.edu>"),
-                when=sent_c, flags=(b"\\Seen",))
+    user.append(
+        "Sent",
+        make_message(
+            sender=f"Alex Rivera <{me}>",
+            to=["Dr. Maria Chen <mchen@hospital.org>"],
+            subject="Could we talk about hematology research?",
+            when=sent_c,
+            message_id="<req-c@example.edu>",
+        ),
+        when=sent_c,
+        flags=(b"\\Seen",),
+    )
     # Not a request: mail to someone who is not a mentor.
-    user.append("Sent", make_message(sender=me, to=["friend@example.org"], subject="Dinner", when=sent_b,
-                message_id="<dinner@example.edu>"), when=sent_b)
+    user.append(
+        "Sent",
+        make_message(
+            sender=me, to=["friend@example.org"], subject="Dinner", when=sent_b, message_id="<dinner@example.edu>"
+        ),
+        when=sent_b,
+    )
 
 
 def server_fingerprint(user: MailUser) -> dict[str, object]:
@@ -96,8 +138,17 @@ def test_once_acts_on_the_three_requests_and_the_goal(mail_user, radicale, tmp_p
     assert by_mentor["mchen@hospital.org"]["state"] == "waiting"
     assert by_mentor["mchen@hospital.org"]["round"] == 0
     assert by_mentor["mchen@hospital.org"]["next_action_at"].startswith("2026-12-05")
-    assert doc["goals"] == [{"id": "qi-proposal", "title": "First draft of the QI proposal", "target": "2026-12-08",
-                             "deadline": "2026-12-15", "status": "open", "owner": "me", "overdue": False}]
+    assert doc["goals"] == [
+        {
+            "id": "qi-proposal",
+            "title": "First draft of the QI proposal",
+            "target": "2026-12-08",
+            "deadline": "2026-12-15",
+            "status": "open",
+            "owner": "me",
+            "overdue": False,
+        }
+    ]
 
     # Mail: exactly one draft, threaded to request B; B flagged, A and C not.
     drafts = mail_user.messages("Drafts")
@@ -107,7 +158,7 @@ def test_once_acts_on_the_three_requests_and_the_goal(mail_user, radicale, tmp_p
     assert b"In-Reply-To: <req-b@example.edu>" in raw
     assert b"References: <req-b@example.edu>" in raw
     assert b"Subject: Re: Mentorship for a transfusion QI project" in raw
-    assert b"To: \"Dr. Raj Patel\" <rpatel@hospital.org>" in raw
+    assert b'To: "Dr. Raj Patel" <rpatel@hospital.org>' in raw
     assert b"X-Mentor-Assistant: request=" in raw
     assert set(draft[b"FLAGS"]) >= {b"\\Draft", b"\\Seen"}
     sent = {
@@ -142,10 +193,19 @@ def test_reply_while_drafted_removes_our_flag_and_draft(mail_user, radicale, tmp
     assert len(mail_user.messages("Drafts")) == 1
 
     later = NOW + timedelta(days=1)
-    mail_user.append("INBOX", make_message(sender="Raj Patel <rpatel@hospital.org>", to=[mail_user.username],
-                     subject="RE: Mentorship for a transfusion QI project", when=later,
-                     message_id="<reply-b@hospital.org>", in_reply_to="<req-b@example.edu>",
-                     references=["<req-b@example.edu>"]), when=later)
+    mail_user.append(
+        "INBOX",
+        make_message(
+            sender="Raj Patel <rpatel@hospital.org>",
+            to=[mail_user.username],
+            subject="RE: Mentorship for a transfusion QI project",
+            when=later,
+            message_id="<reply-b@hospital.org>",
+            in_reply_to="<req-b@example.edu>",
+            references=["<req-b@example.edu>"],
+        ),
+        when=later,
+    )
     code, out = cli(config, "once", now=later + timedelta(hours=1))
     assert code == 0, out
     assert "delete our draft" in out

@@ -55,16 +55,20 @@ class World:
         self.plans.append(plan)
         for action in plan.actions:
             if isinstance(action, AppendDraft):
-                self.drafts.append(MailMessage("Drafts", 100 + len(self.drafts), action.message_id, now,
-                                               headers=(("x-mentor-assistant", d.draft_header_value(action.request_id, action.round)),),
-                                               fingerprint=action.fingerprint))  # fmt: skip
+                ours = (("x-mentor-assistant", d.draft_header_value(action.request_id, action.round)),)
+                uid = 100 + len(self.drafts)
+                self.drafts.append(
+                    MailMessage("Drafts", uid, action.message_id, now, headers=ours, fingerprint=action.fingerprint)
+                )
             elif isinstance(action, DeleteDraft):
                 self.drafts = [m for m in self.drafts if m.uid != action.uid]
             elif isinstance(action, AddFlags | RemoveFlags):
+                change = set(action.flags)
+                add = isinstance(action, AddFlags)
                 self.sent = [
-                    replace(m, flags=(m.flags | set(action.flags)) if isinstance(action, AddFlags) else (m.flags - set(action.flags)))
-                    if m.uid == action.uid else m for m in self.sent
-                ]  # fmt: skip
+                    replace(m, flags=(m.flags | change) if add else (m.flags - change)) if m.uid == action.uid else m
+                    for m in self.sent
+                ]
         records = {r.id: r for r in plan.requests}
         for action in plan.actions:  # what apply records after a successful APPEND
             if isinstance(action, AppendDraft):

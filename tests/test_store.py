@@ -48,9 +48,10 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with store.locked() as s, pytest.raises(OSError, match="disk full"):
+    with store.locked() as s:
         s.requests = {"id-2": record(2)}
-        s.save()
+        with pytest.raises(OSError, match="disk full"):
+            s.save()
     monkeypatch.undo()
     assert (tmp_path / "state.json").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

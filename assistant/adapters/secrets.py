@@ -63,10 +63,7 @@ def resolve(secret: Secret, *, username: str, host: str) -> str:
             raise ConfigError([f"{secret.key}.keyring: the keyring is not usable ({exc})"]) from None
         if not found:
             raise ConfigError(
-                [
-                    f"{secret.key}.keyring: no password stored; run "
-                    f"`keyring set {KEYRING_SERVICE} {username}@{host}`"
-                ]
+                [f"{secret.key}.keyring: no password stored; run `keyring set {KEYRING_SERVICE} {username}@{host}`"]
             )
         value = found
     else:

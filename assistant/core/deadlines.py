@@ -38,9 +38,7 @@ def estimate_days(estimate: timedelta) -> int:
     return max(0, math.ceil(estimate / timedelta(days=1)))
 
 
-def compute_deadlines(
-    start: date, estimate: timedelta, padding: Padding, *, promised: date | None = None
-) -> Deadlines:
+def compute_deadlines(start: date, estimate: timedelta, padding: Padding, *, promised: date | None = None) -> Deadlines:
     """Target and promised dates for a goal, per the padding rules."""
     days = estimate_days(estimate)
     target = start + timedelta(days=days)

@@ -132,6 +132,7 @@ def _adopt(record: RequestRecord, found: tuple[MailMessage, ...], ctx: MailConte
     We cannot tell whether the resident edited it, so its empty fingerprint keeps it from
     ever being deleted automatically.
     """
+
     def round_of(message: MailMessage) -> int:
         parsed = drafts.parse_draft_header(message.header("x-mentor-assistant"))
         return parsed[1] if parsed else 0
@@ -163,9 +164,7 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _root_flag_actions(
-    inputs: RequestInputs, ctx: MailContext, *, add: bool
-) -> tuple[list[Action], bool | None]:
+def _root_flag_actions(inputs: RequestInputs, ctx: MailContext, *, add: bool) -> tuple[list[Action], bool | None]:
     """Flag (or unflag) the request message; returns actions and the new flagged_by_us."""
     thread = inputs.thread
     root = thread.root if thread else None
@@ -184,9 +183,7 @@ def _root_flag_actions(
     return [RemoveFlags(root.folder, root.uid, root.message_id, present, record.id)], False
 
 
-def _cleanup_drafts(
-    record: RequestRecord, inputs: RequestInputs, reason: str
-) -> tuple[list[Action], list[str], bool]:
+def _cleanup_drafts(record: RequestRecord, inputs: RequestInputs, reason: str) -> tuple[list[Action], list[str], bool]:
     """Delete our pending drafts that are untouched; report the ones the resident edited."""
     actions: list[Action] = []
     notes: list[str] = []
@@ -195,9 +192,7 @@ def _cleanup_drafts(
     for message in inputs.our_drafts:
         fingerprint = expected.get(message.message_id)
         if fingerprint and message.fingerprint == fingerprint:
-            actions.append(
-                DeleteDraft(record.id, message.folder, message.uid, message.message_id, fingerprint, reason)
-            )
+            actions.append(DeleteDraft(record.id, message.folder, message.uid, message.message_id, fingerprint, reason))
         else:
             edited = True
             if not record.reported_edited:
@@ -253,9 +248,7 @@ def _with_draft(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, 
     created = _parse(draft.created_at)
     present = next((m for m in inputs.our_drafts if m.message_id == draft.message_id), None)
     thread_messages = inputs.thread.messages if inputs.thread else ()
-    sent_copy = next(
-        (m for m in thread_messages if m.message_id == draft.message_id or m.date > created), None
-    )
+    sent_copy = next((m for m in thread_messages if m.message_id == draft.message_id or m.date > created), None)
     if sent_copy is not None:
         # The resident sent our draft or wrote their own follow-up: the clock restarts from it.
         others = RequestInputs(

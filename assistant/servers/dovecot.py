@@ -164,11 +164,7 @@ def _mail_ids() -> tuple[int, int, str]:
         )
         return me.pw_uid, me.pw_gid, users
     nobody = pwd.getpwnam("nobody")
-    users = (
-        "default_internal_user = dovecot\n"
-        "default_internal_group = dovecot\n"
-        "default_login_user = dovenull"
-    )
+    users = "default_internal_user = dovecot\ndefault_internal_group = dovecot\ndefault_login_user = dovenull"
     return nobody.pw_uid, nobody.pw_gid, users
 
 

@@ -46,8 +46,9 @@ def start_pymap(*, username: str = "resident@example.edu", password: str = "secr
     port = free_port()
     log = base / "pymap.log"
     cmd = [
-        sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())", "--host", "127.0.0.1", "--port", str(port), "--no-tls",
-        "--no-service", "admin", "dict", "--demo-user", username, "--demo-password", password,
+        sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
+        "--host", "127.0.0.1", "--port", str(port), "--no-tls", "--no-service", "admin",
+        "dict", "--demo-user", username, "--demo-password", password,
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
