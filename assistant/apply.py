@@ -99,7 +99,7 @@ def _apply_one(
         _delete_draft(action, session, mailbox, report)
         return
     report.done.append(action.describe())
-    log.info("Done: %s", action.describe())
+    log.debug("Done: %s", action.describe())
 
 
 def _append_draft(
@@ -117,7 +117,7 @@ def _append_draft(
             found = mailbox.find_by_message_id(action.folder, action.message_id)
             uid = found[0] if found else None
         report.done.append(action.describe())
-        log.info("Done: %s", action.describe())
+        log.debug("Done: %s", action.describe())
     record = session.requests.get(action.request_id)
     if record is not None and record.draft is not None and record.draft.message_id == action.message_id:
         session.requests[record.id] = replace(record, draft=replace(record.draft, uid=uid))
@@ -146,7 +146,7 @@ def _delete_draft(action: DeleteDraft, session: StoreSession, mailbox: Mailbox, 
     mailbox.delete(action.folder, action.uid)
     report.writes += 1
     report.done.append(action.describe())
-    log.info("Done: %s", action.describe())
+    log.debug("Done: %s", action.describe())
 
 
 def _apply_calendar(
@@ -166,7 +166,7 @@ def _apply_calendar(
         session.calendar.pop(action.uid, None)
         report.writes += 1
         report.done.append(action.describe())
-        log.info("Done: %s", action.describe())
+        log.debug("Done: %s", action.describe())
         return
     href = action.href or calendar.href_for(action.uid)
     etag = action.etag if action.href else None
@@ -190,4 +190,4 @@ def _apply_calendar(
         raise TempFailError(f"{href} kept changing while we wrote it; will retry next cycle")
     session.calendar[action.uid] = CalendarRecord(action.uid, href, new_etag, action.hash, action.goal)
     report.done.append(action.describe())
-    log.info("Done: %s", action.describe())
+    log.debug("Done: %s", action.describe())

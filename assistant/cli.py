@@ -290,13 +290,19 @@ def untrack(obj: Context, request_id: str) -> None:
 
 @main.command()
 @click.option("--keep", is_flag=True, help="Leave the servers running and print how to connect.")
+@click.option(
+    "--imap",
+    type=click.Choice(["auto", "dovecot", "pymap"]),
+    default="auto",
+    help="Which IMAP server to start (auto: Dovecot when installed, else pymap).",
+)
 @click.pass_obj
 @handles_errors
-def demo(obj: Context, keep: bool) -> None:
+def demo(obj: Context, keep: bool, imap: str) -> None:
     """The whole loop on throwaway local servers over a simulated five weeks."""
     from assistant.demo import run_demo
 
     if not obj.verbose:
         logging.getLogger("assistant").setLevel(logging.WARNING)  # the story prints what happens
 
-    sys.exit(run_demo(keep=keep))
+    sys.exit(run_demo(keep=keep, imap=imap))

@@ -58,15 +58,15 @@ class Servers:
                 stop()
 
 
-def start_servers() -> Servers:
-    """Dovecot when installed, else pymap; Radicale for CalDAV."""
+def start_servers(imap: str = "auto") -> Servers:
+    """Dovecot when installed (or asked for), else pymap; Radicale for CalDAV."""
     from assistant.servers.caldav_servers import start_radicale
     from assistant.servers.dovecot import dovecot_available, start_dovecot
     from assistant.servers.pymap_server import pymap_available, start_pymap
 
     stops: list[Callable[[], None]] = []
     try:
-        if dovecot_available():
+        if imap == "dovecot" or (imap == "auto" and dovecot_available()):
             dovecot = start_dovecot(username=USER, password=PASSWORD)
             stops.append(dovecot.stop)
             kind, host, port = "Dovecot", dovecot.host, dovecot.port
@@ -208,11 +208,11 @@ def _indent(text: str, prefix: str = "    │ ") -> str:
     return "\n".join(prefix + line for line in text.rstrip().splitlines())
 
 
-def run_demo(*, keep: bool = False, echo: Callable[[str], Any] = click.echo) -> int:
+def run_demo(*, keep: bool = False, imap: str = "auto", echo: Callable[[str], Any] = click.echo) -> int:
     """Play the story; returns an exit code."""
     started = time.monotonic()
     try:
-        servers = start_servers()
+        servers = start_servers(imap)
     except (RuntimeError, OSError) as exc:
         echo(f"The demo could not start its servers: {exc}")
         return EX_UNAVAILABLE

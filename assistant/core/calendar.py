@@ -9,19 +9,18 @@ varies between renderings, and `content_hash` ignores it.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Component, Event
 
 from assistant.config import Config, Goal
 from assistant.core.deadlines import compute_deadlines
 
 PRODID = "-//mentor-assistant//mentor-assistant 0.1//EN"
 MARKER = "X-MENTOR-ASSISTANT"
-_NOISE = re.compile(r"^(DTSTAMP|PRODID|LAST-MODIFIED|X-RADICALE[\w-]*)[;:].*$", re.MULTILINE)
+_NOISE = frozenset({"DTSTAMP", "PRODID", "LAST-MODIFIED", "CREATED", "SEQUENCE"})
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,34 @@ def object_uid(config: Config, *parts: str) -> str:
 
 
 def content_hash(ics: str) -> str:
-    """A hash of what matters in an object: ignores DTSTAMP, PRODID and server noise."""
-    unfolded = ics.replace("\r\n ", "").replace("\r\n\t", "").replace("\r\n", "\n")
-    return hashlib.sha256(_NOISE.sub("", unfolded).encode()).hexdigest()
+    """A hash of what an object means, not how a server wrote it.
+
+    Servers reorder properties, refold lines and re-escape values; the hash is taken over
+    the parsed components, sorted, without DTSTAMP, PRODID, LAST-MODIFIED, VTIMEZONEs and
+    other software's X- properties.
+    """
+    try:
+        calendar = Calendar.from_ical(ics)
+    except ValueError:
+        return hashlib.sha256(ics.encode()).hexdigest()
+    return hashlib.sha256("\n".join(_canonical(calendar, 0)).encode()).hexdigest()
+
+
+def _canonical(component: Component, depth: int) -> list[str]:
+    if component.name == "VTIMEZONE":
+        return []
+    props = []
+    for name, value in component.items():
+        if name in _NOISE or (name.startswith("X-") and name != MARKER):
+            continue
+        values = value if isinstance(value, list) else [value]
+        rendered = sorted(v.to_ical().decode() if hasattr(v, "to_ical") else str(v) for v in values)
+        props.append(f"{name}={'|'.join(rendered)}")
+    lines = [f"{depth}:{component.name}:{';'.join(sorted(props))}"]
+    children = [_canonical(sub, depth + 1) for sub in component.subcomponents]
+    for child in sorted(children):
+        lines.extend(child)
+    return lines
 
 
 def _mentor_name(config: Config) -> str:
@@ -114,7 +138,7 @@ def goal_objects(config: Config, goal: Goal, *, now: datetime) -> list[DesiredOb
         ("aim", aim_summary, dates.target, aim_desc),
     ):
         uid = object_uid(config, "goal", goal.id, kind)
-        ics = _all_day(uid, summary, day, desc, f"goal={goal.id}; kind={kind}", stamp)
+        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", stamp)
         out.append(DesiredObject(uid, ics, content_hash(ics), f"{summary} ({_fmt(day)})", goal.id))
     return out
 
