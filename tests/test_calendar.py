@@ -62,7 +62,7 @@ def test_hash_ignores_how_a_server_rewrites_the_object():
 
 def test_reconcile_creates_updates_deletes_and_leaves_the_rest():
     desired = desired_objects(config([GOAL]), now=NOW)
-    actions, kept = reconcile(desired, {})
+    actions, _kept = reconcile(desired, {})
     assert [type(a) for a in actions] == [PutCalendarObject, PutCalendarObject]
     assert all(a.etag is None and a.href == "" for a in actions)
     records = {uid: CalendarRecord(uid, f"http://x/{uid}.ics", '"1"', o.hash, "qi") for uid, o in desired.items()}

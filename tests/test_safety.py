@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import asyncio
 import json
 import textwrap
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,10 +74,12 @@ def test_a_whole_story_sends_no_mail_to_anyone(mail_user, radicale, tmp_path):
 def test_messages_it_did_not_create_are_never_deleted_or_edited(mail_user, tmp_path):
     seed(mail_user)
     me = mail_user.username
-    # The resident's own draft in the same thread, and their own flag on request A.
-    mail_user.append("Drafts", make_message(sender=me, to=["rpatel@hospital.org"], subject="Re: Mentorship for a transfusion QI project",
-                     when=NOW, message_id="<my-own-draft@example.edu>", in_reply_to="<req-b@example.edu>"),
-                     when=NOW, flags=(b"\\Draft",))  # fmt: skip
+    # The resident's own draft in the same thread, and their own flag on request C.
+    own = make_message(
+        sender=me, to=["rpatel@hospital.org"], subject="Re: Mentorship for a transfusion QI project",
+        when=NOW, message_id="<my-own-draft@example.edu>", in_reply_to="<req-b@example.edu>",
+    )  # fmt: skip
+    mail_user.append("Drafts", own, when=NOW, flags=(b"\\Draft",))
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)
     with mail_user.client() as c:
         c.select_folder("Sent")
