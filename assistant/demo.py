@@ -31,6 +31,7 @@ from assistant.adapters.store import Store
 from assistant.config import load_config
 from assistant.cycle import run_cycle
 from assistant.errors import EX_OK, EX_UNAVAILABLE
+from assistant.servers.smtp_sink import SmtpSink
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Servers:
     imap_host: str
     imap_port: int
     caldav_url: str
+    smtp: SmtpSink
     stops: list[Callable[[], None]]
 
     def stop(self) -> None:
@@ -63,6 +65,7 @@ def start_servers(imap: str = "auto") -> Servers:
     from assistant.servers.caldav_servers import start_radicale
     from assistant.servers.dovecot import dovecot_available, start_dovecot
     from assistant.servers.pymap_server import pymap_available, start_pymap
+    from assistant.servers.smtp_sink import start_smtp_sink
 
     stops: list[Callable[[], None]] = []
     try:
@@ -80,11 +83,13 @@ def start_servers(imap: str = "auto") -> Servers:
             )
         radicale = start_radicale(username="alex", password=PASSWORD)
         stops.append(radicale.stop)
+        smtp = start_smtp_sink()
+        stops.append(smtp.stop)
     except BaseException:
         for stop in stops:
             stop()
         raise
-    return Servers(kind, host, port, radicale.url, stops)
+    return Servers(kind, host, port, radicale.url, smtp, stops)
 
 
 def _config_text(servers: Servers, state: Path, start: datetime) -> str:
@@ -113,6 +118,14 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         security = "plain"
         username = "{USER}"
         password = "{PASSWORD}"
+
+        [smtp]
+        host = "{servers.smtp.host}"
+        port = {servers.smtp.port}
+        security = "plain"
+        username = "{USER}"
+        password = "{PASSWORD}"
+        digest = "off"
 
         [calendar]
         url = "{servers.caldav_url}"
@@ -233,7 +246,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     config = load_config(config_path)
     story = Story(servers)
     story.ensure_folders()
-    echo(f"mentor-assistant demo: IMAP by {servers.imap_kind}, CalDAV by Radicale, all on 127.0.0.1.")
+    echo(f"mentor-assistant demo: IMAP by {servers.imap_kind}, CalDAV by Radicale, SMTP by aiosmtpd, all on 127.0.0.1.")
     echo(f"Simulated time starts {_fmt(monday)} ({TZ}); five weeks follow.\n")
 
     def day(n: int, hour: int = 9, minute: int = 0) -> datetime:
@@ -306,6 +319,11 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     echo(f"\n── {_fmt(day(35))}  Five weeks in: a cycle with nothing new changes nothing.")
     cycle(day(35))
     _show_calendar(config.calendar.url if config.calendar else "", echo)
+    to_others = [r for m in servers.smtp.messages for r in m.recipients if r.lower() != USER]
+    echo(
+        f"\n    Mail the assistant sent through SMTP: {len(servers.smtp.messages)} message(s), "
+        f"{len(to_others)} to anyone but you. Every follow-up stayed a draft for you to send."
+    )
     echo(f"\nThe demo took {time.monotonic() - started:.1f} s of real time.")
     if keep:
         _keep_running(servers, workdir, echo)
@@ -336,6 +354,7 @@ def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -
           Mail client (IMAP):  host 127.0.0.1, port {servers.imap_port}, no encryption,
                                user {USER}, password {PASSWORD}
           Calendar app:        CalDAV {servers.caldav_url}alex/  (user alex, any password)
+          SMTP (kept, never delivered): 127.0.0.1 port {servers.smtp.port}
           Config and state:    {workdir}
           Try:                 mentor-assistant --config {workdir / "config.toml"} status
         """)

@@ -28,3 +28,4 @@ def test_the_demo_tells_the_story(imap):
     tail = text.split("Five weeks in")[1]
     assert "nothing to do" in tail
     assert "(all day)  Due to your mentor: First draft of the QI proposal" in tail
+    assert "0 to anyone but you" in tail

@@ -9,9 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from assistant.servers.dovecot import free_port
+from assistant.servers.smtp_sink import start_smtp_sink
 from tests.conftest import PASSWORD, make_message, write_config
 from tests.test_end_to_end import GOAL, NOW, calendar_objects, cli, seed, server_fingerprint
 
@@ -21,15 +20,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 
 def all_messages(user, folder):
     return {uid: (bytes(m[b"BODY[]"]), set(m[b"FLAGS"])) for uid, m in user.messages(folder).items()}
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 def test_no_code_but_the_smtp_adapter_can_send_mail():
@@ -48,10 +38,8 @@ def test_no_code_but_the_smtp_adapter_can_send_mail():
 
 
 def test_a_whole_story_sends_no_mail_to_anyone(mail_user, radicale, tmp_path):
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    sink = start_smtp_sink()
+    port = sink.port
     try:
         seed(mail_user)
         smtp = textwrap.dedent(f"""
@@ -67,7 +55,7 @@ def test_a_whole_story_sends_no_mail_to_anyone(mail_user, radicale, tmp_path):
         for days in (0, 1, 15, 30, 45):
             assert cli(config, "once", now=NOW + timedelta(days=days))[0] == 0
     finally:
-        controller.stop()
+        sink.stop()
     assert sink.messages == []
 
 
