@@ -1,72 +1,134 @@
 """What an inbound message is: a human reply, an automatic reply, a bounce, a receipt…
 
 Classification happens before thread matching, because auto-replies and bounces thread
-like human replies. Each verdict carries the rule that fired, for `why`.
+like human replies. The headers decide most cases; when the shell fetched the body
+(`MailMessage.raw`, for anything that looks machine-made), delivery reports are read and
+an out-of-office's return date is looked for. Each verdict carries the rule that fired.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
+from assistant.core.bounces import DeliveryReport, parse_delivery_report
+from assistant.core.mime import plain_text
 from assistant.core.model import MailMessage
+from assistant.core.return_dates import return_date
 
 HUMAN = "human"
 AUTOMATIC = "automatic"
 BOUNCE = "bounce"
+DELAYED = "delayed"
 RECEIPT = "receipt"
 SELF = "self"
 LIST = "list"
 
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|out of (the )?office|abwesenheitsnotiz"
-    r"|automatische antwort|réponse automatique|respuesta automática|risposta automatica"
-    r"|automatisch antwoord|resposta automática|autosvar|automaattinen vastaus|vacation reply"
-    r"|on vacation|away from (the )?office)\b",
+    r"^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|auto[- ]?respon(se|der)|out of (the )?office"
+    r"|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|risposta automatica"
+    r"|automatisch antwoord|resposta automática|autosvar|automaattinen vastaus|vacation reply|on vacation"
+    r"|away from (the )?office|away until|ooo\b|absence)",
     re.IGNORECASE,
 )
-_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
+_MACHINE_SENDER = re.compile(
+    r"^(mailer-daemon|mail-daemon|mailerdaemon|postmaster|post_master|no-?reply|do-?not-?reply|bounces?"
+    r"|mdaemon|mail-?delivery|[\w.-]+-(admin|bounces?|request))(\+[^@]*)?@",
+    re.IGNORECASE,
+)
+_REPORT_SUBJECT = re.compile(
+    r"^\s*(complaint about|abuse report|spam (report|complaint)|feedback report|email feedback report)", re.IGNORECASE
+)
+_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|post_master)@", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
-    r"(undeliver(ed|able)|delivery (status notification|failure|has failed)|returned mail|"
-    r"mail delivery (failed|subsystem)|failure notice|non[- ]?delivery)",
+    r"(undeliver(ed|able)|delivery (status|notification|failure|has failed|problem)|returned mail"
+    r"|mail delivery (failed|subsystem|system)|failure notice|non[- ]?delivery|delivery report"
+    r"|could not (be )?deliver|nicht zustellbar|unzustellbar|non remis|no entregado|error de entrega"
+    r"|mail system error|メールエラー|not member|rejected|message (blocked|not delivered))",
     re.IGNORECASE,
 )
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The kind of a message and the rule that decided it."""
+    """The kind of a message, the rule that decided it, and what it says."""
 
     kind: str
     rule: str
+    report: DeliveryReport | None = None
+    returns: date | None = None  # an out-of-office's stated return date
+
+
+def looks_machine_made(message: MailMessage) -> bool:
+    """Worth fetching the body for: a delivery system, a no-reply sender, a report."""
+    sender = message.sender.email if message.sender else ""
+    content_type = message.header("content-type").lower()
+    return (
+        not sender
+        or bool(_MACHINE_SENDER.match(sender))
+        or bool(_BOUNCE_SUBJECT.search(message.subject))
+        or "multipart/report" in content_type
+        or message.header("return-path").replace(" ", "") == "<>"
+    )
+
+
+def needs_body(message: MailMessage, *, my_addresses: frozenset[str]) -> bool:
+    """Whether the shell should fetch the body before the core decides on this message."""
+    kind = classify(message, my_addresses=my_addresses).kind
+    return kind in (AUTOMATIC, BOUNCE) or (kind == HUMAN and looks_machine_made(message))
 
 
 def classify(message: MailMessage, *, my_addresses: frozenset[str]) -> Verdict:
     """Classify an inbound message; only `human` may ever count as a mentor's reply."""
+    verdict = _by_headers(message, my_addresses)
+    if message.raw is None or verdict.kind in (SELF, RECEIPT, LIST):
+        return verdict
+    if verdict.kind == AUTOMATIC:
+        text = f"{message.subject}\n{plain_text(message.raw)}"
+        return Verdict(AUTOMATIC, verdict.rule, returns=return_date(text, sent_on=message.date.date()))
+    machine = verdict.kind == BOUNCE or looks_machine_made(message)
+    report = parse_delivery_report(message.raw, heuristics=machine)
+    if report is not None:
+        if report.permanent:
+            return Verdict(BOUNCE, report.how, report=report)
+        return Verdict(DELAYED, report.how, report=report)
+    if verdict.kind == BOUNCE:
+        return verdict
+    if machine and _MACHINE_SENDER.match(message.sender.email if message.sender else ""):
+        return Verdict(AUTOMATIC, f"sent by the machine address {message.sender.email if message.sender else ''}")
+    return verdict
+
+
+def _by_headers(message: MailMessage, my_addresses: frozenset[str]) -> Verdict:
     sender = message.sender.email if message.sender else ""
     if sender and sender in my_addresses:
         return Verdict(SELF, "sent by you")
     content_type = message.header("content-type").lower()
-    if "multipart/report" in content_type and "disposition-notification" in content_type:
-        return Verdict(RECEIPT, "a read receipt (disposition notification)")
-    bare_report = "multipart/report" in content_type and "report-type" not in content_type.replace(" ", "")
-    if bare_report and (_DAEMON.match(sender) or _BOUNCE_SUBJECT.search(message.subject)):
-        return Verdict(BOUNCE, "a delivery report without a report-type")
-    if "multipart/report" in content_type and "delivery-status" in content_type:
-        return Verdict(BOUNCE, "a delivery-status report")
+    compact = content_type.replace(" ", "").replace('"', "")
+    if "multipart/report" in compact:
+        if "disposition-notification" in compact:
+            return Verdict(RECEIPT, "a read receipt (disposition notification)")
+        if "feedback-report" in compact:
+            return Verdict(AUTOMATIC, "an abuse feedback report")
+        if "delivery-status" in compact or "report-type" not in compact:
+            return Verdict(BOUNCE, "a delivery-status report")
+        return Verdict(AUTOMATIC, "a machine-generated report")
+    if message.header("disposition-notification-to") and message.subject.lower().startswith(("read:", "gelesen:")):
+        return Verdict(RECEIPT, "a read receipt")
     if _DAEMON.match(sender):
         return Verdict(BOUNCE, f"sent by {sender}")
+    if _REPORT_SUBJECT.match(message.subject):
+        return Verdict(AUTOMATIC, "an abuse or spam complaint report")
     if message.header("x-failed-recipients"):
         return Verdict(BOUNCE, "an X-Failed-Recipients header")
-    if message.subject.lower().startswith(("read:", "gelesen:", "lu :", "lu:")) and "report" in content_type:
-        return Verdict(RECEIPT, "a read receipt")
     auto = _automatic_rule(message)
     if auto:
         return Verdict(AUTOMATIC, auto)
     if not sender and _BOUNCE_SUBJECT.search(message.subject):
         return Verdict(BOUNCE, "a delivery failure subject from an empty sender")
     precedence = message.header("precedence").lower()
-    if message.header("list-id") or precedence in ("list",):
+    if message.header("list-id") or precedence == "list":
         return Verdict(LIST, "sent through a mailing list")
     return Verdict(HUMAN, "written by a person")
 

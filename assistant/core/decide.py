@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from assistant.config import Config
 from assistant.core import draft as drafts
 from assistant.core.calendar import desired_objects
 from assistant.core.followups import MailContext, RequestInputs, step
-from assistant.core.model import CalendarRecord, MailMessage, MailSnapshot, RequestRecord
+from assistant.core.model import BOUNCED, CLOSED, REPLIED, CalendarRecord, MailMessage, MailSnapshot, RequestRecord
 from assistant.core.plan import Action, Plan
 from assistant.core.reconcile import reconcile
-from assistant.core.replies import match_thread
-from assistant.core.requests import Thread, find_threads
+from assistant.core.replies import RequestKeys, assign, conversation_keys
+from assistant.core.requests import Thread, bcc_copies, find_threads
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,28 @@ def _new_record(thread: Thread) -> RequestRecord:
     )
 
 
+def _keys(record: RequestRecord, thread: Thread | None, config: Config) -> RequestKeys:
+    ids = frozenset(record.thread) | {record.message_id} | (thread.ids if thread else frozenset())
+    conv = set(record.conversation)
+    if thread is not None:
+        for message in thread.messages:
+            conv |= conversation_keys(message)
+    people = set(record.recipients) | {record.mentor}
+    mentor = config.mentor_for(record.mentor)
+    if mentor is not None:
+        people |= {e.lower() for e in mentor.emails}
+    people -= config.me.addresses
+    return RequestKeys(
+        id=record.id,
+        ids=ids,
+        conversation=frozenset(conv),
+        people=frozenset(people),
+        sent_at=datetime.fromisoformat(record.sent_at),
+        subject=record.subject,
+        open=record.state not in (REPLIED, BOUNCED, CLOSED),
+    )
+
+
 def _drafts_by_request(messages: tuple[MailMessage, ...]) -> dict[str, list[MailMessage]]:
     grouped: dict[str, list[MailMessage]] = defaultdict(list)
     for message in messages:
@@ -61,7 +83,14 @@ def decide_mail(
 ) -> tuple[tuple[Action, ...], tuple[RequestRecord, ...], tuple[str, ...]]:
     """Requests, replies and follow-ups: the actions, the new records, and notes."""
     known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
-    threads = find_threads(snapshot.sent, config, since=since, manual=snapshot.manual, known_roots=known_roots)
+    threads = find_threads(
+        snapshot.sent,
+        config,
+        since=since,
+        manual=snapshot.manual,
+        known_roots=known_roots,
+        bcc_copies=bcc_copies(snapshot.inbound, config),
+    )
     by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
     for found in threads:
         rid = drafts.request_id_for(found.root_id)
@@ -85,9 +114,13 @@ def decide_mail(
     new_records: list[RequestRecord] = []
     notes: list[str] = list(snapshot.skipped)
     mine = config.me.addresses
+    keys = [_keys(record, thread, config) for record, thread in by_id.values()]
+    matched = assign(snapshot.inbound, keys, my_addresses=mine)
     for rid, (record, thread) in sorted(by_id.items(), key=lambda kv: (kv[1][0].sent_at, kv[0])):
-        ids = frozenset(record.thread) | {record.message_id} | (thread.ids if thread else frozenset())
-        matches = tuple(match_thread(ids, snapshot.inbound, my_addresses=mine))
+        if thread is not None:
+            conv = {k for m in thread.messages for k in conversation_keys(m)}
+            record = replace(record, conversation=tuple(sorted(set(record.conversation) | conv)))
+        matches = tuple(matched.get(rid, ()))
         outcome = step(RequestInputs(record, thread, matches, tuple(ours.get(rid, ()))), ctx)
         actions.extend(outcome.actions)
         new_records.append(outcome.record)

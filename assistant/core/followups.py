@@ -11,12 +11,12 @@ and a draft already in Drafts (found by that Message-ID) is never written again.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from assistant.config import Config
 from assistant.core import draft as drafts
-from assistant.core.classify import AUTOMATIC, BOUNCE, HUMAN
-from assistant.core.durations import add_wait
+from assistant.core.classify import AUTOMATIC, BOUNCE, DELAYED, HUMAN
+from assistant.core.durations import add_wait, add_workdays
 from assistant.core.model import (
     BOUNCED,
     CLOSED,
@@ -24,6 +24,7 @@ from assistant.core.model import (
     DRAFTED,
     FLAG_KEYWORD,
     FOLLOWED_UP,
+    PAUSED,
     REPLIED,
     WAITING,
     Address,
@@ -39,6 +40,7 @@ from assistant.core.requests import Thread
 # a mail client removes the draft before the sent copy reaches Sent.
 DISMISS_GRACE = timedelta(minutes=10)
 FLAGGED = "\\Flagged"
+RESUME_AT = time(9, 0)  # a paused request resumes at 09:00 local time
 
 
 @dataclass(frozen=True)
@@ -94,16 +96,30 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
     bounces = [m for m in inputs.matches if m.verdict.kind == BOUNCE]
     if bounces:
         return _bounced(record, inputs, bounces[0], ctx)
-    autos = [m for m in inputs.matches if m.verdict.kind == AUTOMATIC]
-    note = ""
-    if autos:
-        auto = autos[-1].message
-        note = f" An automatic reply from {_who(auto)} ({autos[-1].verdict.rule}) does not count as an answer."
+    note, resume = _automatic_notes(inputs, ctx)
     if record.draft is None and inputs.our_drafts:
         record = replace(record, draft=_adopt(record, inputs.our_drafts, ctx))
     if record.draft is not None:
-        return _with_draft(record, inputs, ctx, note)
-    return _without_draft(record, inputs, ctx, note)
+        return _with_draft(record, inputs, ctx, note, resume)
+    return _without_draft(record, inputs, ctx, note, resume)
+
+
+def _automatic_notes(inputs: RequestInputs, ctx: MailContext) -> tuple[str, datetime | None]:
+    """What auto-replies and delay notices said, and when a stated absence ends."""
+    note = ""
+    resume: datetime | None = None
+    autos = [m for m in inputs.matches if m.verdict.kind == AUTOMATIC]
+    if autos:
+        last = autos[-1]
+        note = f" An automatic reply from {_who(last.message)} ({last.verdict.rule}) does not count as an answer."
+        back = max((m.verdict.returns for m in autos if m.verdict.returns), default=None)
+        if back is not None:
+            resume = datetime.combine(add_workdays(back, 1), RESUME_AT, tzinfo=ctx.config.tz)
+            note += f" It says they are back on {back:%a %b} {back.day}."
+    delays = [m for m in inputs.matches if m.verdict.kind == DELAYED]
+    if delays:
+        note += f" Delivery was delayed ({delays[-1].verdict.rule}); the mail server is still trying."
+    return note, resume
 
 
 def _refresh(record: RequestRecord, thread: Thread | None) -> RequestRecord:
@@ -242,7 +258,9 @@ def _bounced(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: Ma
     return Outcome(new, (*actions, *cleanup), tuple(notes))
 
 
-def _with_draft(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str) -> Outcome:
+def _with_draft(
+    record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str, resume: datetime | None
+) -> Outcome:
     draft = record.draft
     assert draft is not None
     created = _parse(draft.created_at)
@@ -262,7 +280,7 @@ def _with_draft(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, 
             last_sent_at=max(record.last_sent_at, _iso(sent_copy.date), key=_parse),
             reported_edited=record.reported_edited or edited,
         )
-        outcome = _without_draft(restarted, inputs, ctx, note)
+        outcome = _without_draft(restarted, inputs, ctx, note, resume)
         return Outcome(outcome.record, (*cleanup, *outcome.actions), (*notes, *outcome.notes))
     if present is not None:
         flag_actions, flagged = _root_flag_actions(inputs, ctx, add=True)
@@ -307,10 +325,18 @@ def _with_draft(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, 
     )
 
 
-def _without_draft(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str) -> Outcome:
+def _without_draft(
+    record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str, resume: datetime | None
+) -> Outcome:
     follow = ctx.config.followup
     last_sent = _parse(record.last_sent_at or record.sent_at)
     due = add_wait(last_sent, follow.wait, business_days=follow.business_days)
+    if resume is not None and resume > due and ctx.now < resume:
+        why = (
+            f"{record.mentor} is away (automatic reply); the follow-up is paused until "
+            f"{_day(resume, ctx)}, one workday after their return.{note}"
+        )
+        return Outcome(replace(record, state=PAUSED, next_action_at=_iso(resume), why=why), ())
     max_rounds = follow.rounds + (1 if follow.closing_note else 0)
     state = FOLLOWED_UP if record.round > 0 else WAITING
     if record.round >= max_rounds:

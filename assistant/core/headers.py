@@ -17,6 +17,7 @@ HEADER_FIELDS = (
     "Auto-Submitted", "Return-Path", "Precedence", "List-Id", "List-Unsubscribe", "X-Autoreply",
     "X-Autorespond", "X-Auto-Response-Suppress", "X-Apple-Action", "X-MS-Exchange-Inbox-Rules-Loop",
     "X-Mentor-Assistant", "Content-Type", "Thread-Index", "X-Failed-Recipients", "Bcc",
+    "Delivered-To", "X-Original-To", "Disposition-Notification-To",
 )  # fmt: skip
 
 _MSGID = re.compile(r"<[^<>\s]+>")

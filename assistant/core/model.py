@@ -56,6 +56,9 @@ class MailMessage:
     # Lower-cased header names to values, for classification (auto-replies, lists, ours).
     headers: tuple[tuple[str, str], ...] = ()
     body: str | None = None
+    gm_thrid: str | None = None  # Gmail's thread id, where the server offers X-GM-EXT-1
+    # The message itself (size-capped), fetched only when its body must be read.
+    raw: bytes | None = None
     # sha256 of our draft's identity and text, when this is a draft of ours with a body.
     fingerprint: str | None = None
 
@@ -100,6 +103,7 @@ class RequestRecord:
     sent_at: str  # ISO 8601 with offset
     recipients: tuple[str, ...] = ()
     thread: tuple[str, ...] = ()  # Message-IDs the resident sent in this thread, oldest first
+    conversation: tuple[str, ...] = ()  # Gmail thread id / Outlook conversation keys
     last_sent_at: str = ""
     state: str = WAITING
     round: int = 0
@@ -119,7 +123,7 @@ class RequestRecord:
     def from_dict(cls, data: dict[str, Any]) -> RequestRecord:
         data = dict(data)
         draft = data.pop("draft", None)
-        for key in ("recipients", "thread"):
+        for key in ("recipients", "thread", "conversation"):
             data[key] = tuple(data.get(key) or ())
         known = set(cls.__dataclass_fields__)
         record = cls(**{k: v for k, v in data.items() if k in known})

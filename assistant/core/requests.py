@@ -40,10 +40,14 @@ class Thread:
         return self.messages[-1]
 
 
-def tracking_source(message: MailMessage, config: Config, manual: frozenset[str]) -> str:
+def tracking_source(
+    message: MailMessage, config: Config, manual: frozenset[str], bcc_copies: frozenset[str] = frozenset()
+) -> str:
     """Why a sent message is a request ("mentor", "bcc", "keyword", "manual") or ""."""
     if message.message_id and message.message_id in manual:
         return "manual"
+    if message.message_id and message.message_id in bcc_copies:
+        return "bcc"
     addresses = {a.email for a in message.recipients}
     if any(config.mentor_for(a) for a in addresses):
         return "mentor"
@@ -53,6 +57,21 @@ def tracking_source(message: MailMessage, config: Config, manual: frozenset[str]
     if config.tracking.keyword and config.tracking.keyword in message.flags:
         return "keyword"
     return ""
+
+
+def bcc_copies(inbound: Iterable[MailMessage], config: Config) -> frozenset[str]:
+    """Message-IDs of the copies of the resident's mail that reached the tracking address."""
+    bcc = (config.tracking.bcc or "").lower()
+    if not bcc:
+        return frozenset()
+    found = set()
+    for message in inbound:
+        if not message.sender or message.sender.email not in config.me.addresses or not message.message_id:
+            continue
+        delivered = " ".join(message.header(h) for h in ("delivered-to", "x-original-to", "bcc")).lower()
+        if bcc in delivered or any(a.email == bcc for a in message.recipients):
+            found.add(message.message_id)
+    return frozenset(found)
 
 
 def mentor_address(message: MailMessage, config: Config) -> str:
@@ -74,6 +93,7 @@ def find_threads(
     since: date,
     manual: frozenset[str] = frozenset(),
     known_roots: dict[str, frozenset[str]] | None = None,
+    bcc_copies: frozenset[str] = frozenset(),
 ) -> list[Thread]:
     """Group the resident's sent messages into request threads.
 
@@ -107,7 +127,7 @@ def find_threads(
             continue
         if _local_day(message.date, config) < since and message.message_id not in manual:
             continue
-        source = tracking_source(message, config, manual)
+        source = tracking_source(message, config, manual, bcc_copies)
         if not source:
             continue
         threads[message.message_id] = [message]
