@@ -55,7 +55,7 @@ def _cycle(config: Config, session: StoreSession, *, now: datetime, dry_run: boo
     mailbox = Mailbox.connect(config.mail, mail_password)
     calendar: CalendarStore | None = None
     try:
-        snapshot = read_mailbox(mailbox, config, since=since, records=session.requests, manual=manual)
+        snapshot = read_mailbox(mailbox, config, since=since, session=session, manual=manual)
         if config.calendar is not None:
             cal = config.calendar
             password = secrets.resolve(cal.secret, username=cal.username, host=cal.url)

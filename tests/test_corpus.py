@@ -25,7 +25,8 @@ def load(path: Path):
     raw = path.read_bytes()
     cut = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
     head = parse_message(raw[:cut] + b"\r\n\r\n", folder="INBOX", uid=1, internaldate=datetime(2026, 1, 1, tzinfo=UTC))
-    body_fetched = needs_body(head, my_addresses=ME)
+    matched = path.parent == TALON or path.name.startswith(("rfc3834-", "arf-"))  # replies thread; reports need not
+    body_fetched = needs_body(head, my_addresses=ME, matched=matched)
     full = head.__class__(**{**head.__dict__, "raw": raw[: 256 * 1024]})
     return head, full, body_fetched
 
@@ -72,7 +73,11 @@ def test_confusion_table(verdicts):
 
 
 def test_nothing_machine_made_counts_as_a_human_reply(verdicts):
-    wrong = [p.name for p, (v, _f) in verdicts.items() if label(p) in ("delivery report", "feedback report", "auto-reply") and v.kind == HUMAN]
+    wrong = [
+        p.name
+        for p, (v, _f) in verdicts.items()
+        if label(p) in ("delivery report", "feedback report", "auto-reply") and v.kind == HUMAN
+    ]
     assert wrong == []
 
 
@@ -97,11 +102,19 @@ def test_every_talon_client_reply_is_human(verdicts):
 
 
 def test_the_daemon_asks_for_the_body_of_every_machine_message(verdicts):
-    missed = [p.name for p, (_v, fetched) in verdicts.items() if label(p) != "human reply" and label(p) != "not a bounce" and not fetched]
+    missed = [
+        p.name
+        for p, (_v, fetched) in verdicts.items()
+        if label(p) != "human reply" and label(p) != "not a bounce" and not fetched
+    ]
     assert missed == []
 
 
 def test_delay_notices_are_not_permanent(verdicts):
     for path, (verdict, _f) in verdicts.items():
-        if verdict.report is not None and b"Action: delayed" in path.read_bytes() and b"Action: failed" not in path.read_bytes():
+        if (
+            verdict.report is not None
+            and b"Action: delayed" in path.read_bytes()
+            and b"Action: failed" not in path.read_bytes()
+        ):
             assert verdict.kind == DELAYED, path.name

@@ -99,7 +99,7 @@ def test_applying_the_same_plan_twice_changes_nothing_the_second_time(mail_user,
     try:
         with store.locked() as session:
             since = tracking_since(config, session, now=NOW)
-            snap = read_mailbox(mailbox, config, since=since, records=session.requests, manual=frozenset())
+            snap = read_mailbox(mailbox, config, since=since, session=session, manual=frozenset())
             plan = decide(snap, session.state(), config, load_templates(None), now=NOW, since=since)
             assert plan.actions
             first = apply_plan(plan, session, mailbox=mailbox, calendar=calendar, now=NOW)

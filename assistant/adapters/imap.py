@@ -11,6 +11,7 @@ import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,6 +45,17 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+@dataclass(frozen=True)
+class FolderInfo:
+    """What EXAMINE says about a folder: enough to tell whether anything changed."""
+
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int | None  # None without CONDSTORE
+    exists: int
+    keywords_allowed: bool
+
+
 class Mailbox:
     """One logged-in IMAP connection."""
 
@@ -51,6 +63,14 @@ class Mailbox:
         self.client = client
         self.settings = settings
         self._selected: tuple[str, bool] | None = None
+        caps = set(client.capabilities())
+        self.condstore = b"CONDSTORE" in caps
+        self.gmail = b"X-GM-EXT-1" in caps
+        if self.condstore:
+            try:
+                client.enable("CONDSTORE")  # so EXAMINE reports HIGHESTMODSEQ
+            except (IMAPClientError, OSError):
+                self.condstore = False
 
     # ------------------------------------------------------------------ connection
 
@@ -105,7 +125,9 @@ class Mailbox:
         except (OSError, IMAPClientError) as exc:
             raise TempFailError(f"IMAP {what} failed: {exc}") from None
 
-    def _select(self, folder: str, *, readonly: bool) -> dict[bytes, Any]:
+    def _select(self, folder: str, *, readonly: bool, force: bool = False) -> dict[bytes, Any]:
+        if not force and self._selected == (folder, readonly):
+            return {}
         with self._errors(f"select {folder}"):
             info: dict[bytes, Any] = self.client.select_folder(folder, readonly=readonly)
         self._selected = (folder, readonly)
@@ -151,8 +173,50 @@ class Mailbox:
 
     def keywords_allowed(self, folder: str) -> bool:
         """True when PERMANENTFLAGS allows new keywords (\\*); Office 365 does not."""
-        info = self._select(folder, readonly=True)
-        return b"\\*" in info.get(b"PERMANENTFLAGS", ())
+        return self.examine(folder).keywords_allowed
+
+    def examine(self, folder: str) -> FolderInfo:
+        """UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and EXISTS of a folder (read-only)."""
+        info = self._select(folder, readonly=True, force=True)
+        modseq = info.get(b"HIGHESTMODSEQ")
+        return FolderInfo(
+            uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
+            uidnext=int(info.get(b"UIDNEXT", 0)),
+            highestmodseq=int(modseq) if modseq is not None and self.condstore else None,
+            exists=int(info.get(b"EXISTS", 0)),
+            keywords_allowed=b"\\*" in info.get(b"PERMANENTFLAGS", ()),
+        )
+
+    def uids_after(self, folder: str, last_uid: int) -> list[int]:
+        """UIDs greater than `last_uid` (the folder must be examined already)."""
+        with self._errors(f"SEARCH in {folder}"):
+            found = self.client.search(["UID", f"{last_uid + 1}:*"])
+        return sorted(int(u) for u in found if int(u) > last_uid)
+
+    def existing(self, folder: str, uids: list[int]) -> set[int]:
+        """Which of `uids` are still in the folder."""
+        if not uids:
+            return set()
+        self._select(folder, readonly=True)
+        with self._errors(f"SEARCH in {folder}"):
+            found = self.client.search(["UID", ",".join(str(u) for u in sorted(uids))])
+        return {int(u) for u in found}
+
+    def flags_changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]:
+        """Flags of every message changed after `modseq` (CONDSTORE)."""
+        self._select(folder, readonly=True)
+        with self._errors(f"SEARCH MODSEQ in {folder}"):
+            changed = [int(u) for u in self.client.search(["MODSEQ", str(modseq + 1)])]
+        return self.flags_of(folder, changed)
+
+    def flags_of(self, folder: str, uids: list[int]) -> dict[int, frozenset[str]]:
+        """Current flags of these messages."""
+        if not uids:
+            return {}
+        self._select(folder, readonly=True)
+        with self._errors(f"FETCH FLAGS in {folder}"):
+            data = self.client.fetch(sorted(uids), ["FLAGS"])
+        return {int(uid): _flags(item) for uid, item in data.items()}
 
     # ------------------------------------------------------------------ reading
 
@@ -166,7 +230,19 @@ class Mailbox:
         """UIDs of the messages that carry header `name` at all."""
         self._select(folder, readonly=True)
         with self._errors(f"SEARCH in {folder}"):
-            return sorted(int(u) for u in self.client.search(["HEADER", name, ""]))
+            return sorted(int(u) for u in self.client.search(["UNDELETED", "HEADER", name, ""]))
+
+    def search_about(self, folder: str, message_id: str, people: tuple[str, ...], *, since: date) -> list[int]:
+        """UIDs of messages that name `message_id` in their thread headers, or come from `people`."""
+        self._select(folder, readonly=True)
+        found: set[int] = set()
+        with self._errors(f"SEARCH in {folder}"):
+            found |= set(
+                self.client.search(["OR", "HEADER", "In-Reply-To", message_id, "HEADER", "References", message_id])
+            )
+            for person in people:
+                found |= set(self.client.search(["FROM", person, "SINCE", since]))
+        return sorted(int(u) for u in found)
 
     def fetch_headers(self, folder: str, uids: list[int]) -> tuple[list[MailMessage], list[str]]:
         """Headers, flags and dates of these messages; malformed ones are skipped and logged."""
@@ -175,11 +251,12 @@ class Mailbox:
         skipped: list[str] = []
         for start in range(0, len(uids), BATCH):
             batch = uids[start : start + BATCH]
+            items = [_HEADER_ITEM, "FLAGS", "INTERNALDATE"] + (["X-GM-THRID"] if self.gmail else [])
             with self._errors(f"FETCH in {folder}"):
-                data = self.client.fetch(batch, [_HEADER_ITEM, "FLAGS", "INTERNALDATE"])
+                data = self.client.fetch(batch, items)
             for uid, item in data.items():
                 try:
-                    messages.append(_to_message(folder, uid, item))
+                    messages.append(to_message(folder, uid, item))
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     log.warning("Skipped malformed message UID %s in %s: %s", uid, folder, exc)
                     skipped.append(f"message UID {uid} in {folder} could not be read ({exc}); skipped")
@@ -202,7 +279,7 @@ class Mailbox:
 
     def find_by_message_id(self, folder: str, message_id: str) -> list[int]:
         """UIDs in `folder` whose Message-ID header is `message_id`."""
-        self._select(folder, readonly=True)
+        self._select(folder, readonly=True, force=True)  # see messages appended a moment ago
         with self._errors(f"SEARCH in {folder}"):
             found = self.client.search(["HEADER", "Message-ID", message_id])
         return sorted(int(u) for u in found)
@@ -238,7 +315,7 @@ class Mailbox:
         without UIDPLUS the message is moved to Trash instead, or left alone.
         """
         caps = self.client.capabilities()
-        self._select(folder, readonly=False)
+        self._select(folder, readonly=False, force=True)
         with self._errors(f"delete in {folder}"):
             if b"UIDPLUS" in caps:
                 self.client.add_flags([uid], [b"\\Deleted"], silent=True)
@@ -259,12 +336,19 @@ def _close_quietly(client: imapclient.IMAPClient) -> None:
             pass
 
 
-def _to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
+def _flags(item: dict[bytes, Any]) -> frozenset[str]:
+    return frozenset(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in item.get(b"FLAGS", ()))
+
+
+def to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
+    """A parsed FETCH response item (headers, FLAGS, INTERNALDATE, X-GM-THRID) as a message."""
     header = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b""
-    flags = frozenset(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in item.get(b"FLAGS", ()))
+    flags = _flags(item)
+    thrid = item.get(b"X-GM-THRID")
     internal = item.get(b"INTERNALDATE")
     if not isinstance(internal, datetime):
         internal = datetime.now(UTC)
     elif internal.tzinfo is None:
         internal = internal.replace(tzinfo=UTC)
-    return parse_message(header, folder=folder, uid=int(uid), internaldate=internal, flags=flags)
+    message = parse_message(header, folder=folder, uid=int(uid), internaldate=internal, flags=flags)
+    return replace(message, gm_thrid=str(thrid)) if thrid is not None else message

@@ -151,6 +151,15 @@ class StoreSession:
         self.calendar = {
             doc["uid"]: CalendarRecord.from_dict(doc) for doc in data.get("calendar", {}).values() if "uid" in doc
         }
+        # The incremental mail scan: a cursor per folder, and the messages that matter.
+        self.cursors: dict[str, dict[str, Any]] = {
+            doc["folder"]: dict(doc) for doc in data.get("cursors", {}).values() if "folder" in doc
+        }
+        self.messages: dict[str, dict[str, Any]] = {
+            f"{doc['folder']}\x00{doc['uid']}": dict(doc)
+            for doc in data.get("messages", {}).values()
+            if "folder" in doc and "uid" in doc
+        }
 
     def state(self) -> State:
         return State(requests=dict(self.requests), calendar=dict(self.calendar))
@@ -166,6 +175,8 @@ class StoreSession:
                 ("requests", [r.to_dict() for r in sorted(self.requests.values(), key=lambda r: r.sent_at)]),
                 ("calendar", [c.to_dict() for c in sorted(self.calendar.values(), key=lambda c: c.uid)]),
                 ("meta", [self.meta]),
+                ("cursors", [self.cursors[f] for f in sorted(self.cursors)]),
+                ("messages", [self.messages[k] for k in sorted(self.messages)]),
             ):
                 table = db.table(name)
                 table.truncate()

@@ -45,7 +45,8 @@ _BOUNCE_SUBJECT = re.compile(
     r"(undeliver(ed|able)|delivery (status|notification|failure|has failed|problem)|returned mail"
     r"|mail delivery (failed|subsystem|system)|failure notice|non[- ]?delivery|delivery report"
     r"|could not (be )?deliver|nicht zustellbar|unzustellbar|non remis|no entregado|error de entrega"
-    r"|mail system error|メールエラー|not member|rejected|message (blocked|not delivered))",
+    r"|mail system error|メールエラー|not member|rejected|message (blocked|not delivered)|error sending"
+    r"|aws notification message|loop alert)",
     re.IGNORECASE,
 )
 
@@ -73,10 +74,29 @@ def looks_machine_made(message: MailMessage) -> bool:
     )
 
 
-def needs_body(message: MailMessage, *, my_addresses: frozenset[str]) -> bool:
-    """Whether the shell should fetch the body before the core decides on this message."""
-    kind = classify(message, my_addresses=my_addresses).kind
-    return kind in (AUTOMATIC, BOUNCE) or (kind == HUMAN and looks_machine_made(message))
+def needs_body(message: MailMessage, *, my_addresses: frozenset[str], matched: bool) -> bool:
+    """Whether the shell should fetch the body before the core decides on this message.
+
+    A message already tied to a request needs it when it is automatic (a return date) or
+    looks machine-made (a bounce in disguise); any other message only when it may be a
+    delivery report, which is tied to its request by what the body says.
+    """
+    kind = _by_headers(message, my_addresses).kind
+    if kind in (SELF, RECEIPT, LIST):
+        return False
+    if matched:
+        return kind in (AUTOMATIC, BOUNCE) or looks_machine_made(message)
+    sender = message.sender.email if message.sender else ""
+    content_type = message.header("content-type").lower()
+    return (
+        kind == BOUNCE
+        or not sender
+        or bool(_BOUNCE_SUBJECT.search(message.subject))
+        or bool(_DAEMON.match(sender))
+        or "multipart/report" in content_type
+        # a machine sender with the original attached: how many non-standard reports look
+        or (bool(_MACHINE_SENDER.match(sender)) and content_type.startswith("multipart/mixed"))
+    )
 
 
 def classify(message: MailMessage, *, my_addresses: frozenset[str]) -> Verdict:

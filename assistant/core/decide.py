@@ -41,6 +41,39 @@ def _new_record(thread: Thread) -> RequestRecord:
     )
 
 
+def requests_in(
+    sent: tuple[MailMessage, ...] | list[MailMessage],
+    inbound: tuple[MailMessage, ...] | list[MailMessage],
+    records: dict[str, RequestRecord],
+    config: Config,
+    *,
+    since: date,
+    manual: frozenset[str],
+) -> dict[str, tuple[RequestRecord, Thread | None]]:
+    """Every request (by id): its record, new or remembered, and its thread as scanned."""
+    known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
+    threads = find_threads(
+        sent, config, since=since, manual=manual, known_roots=known_roots, bcc_copies=bcc_copies(inbound, config)
+    )
+    by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
+    for found in threads:
+        rid = drafts.request_id_for(found.root_id)
+        record = records.get(rid)
+        if record is None:
+            if found.root is None:
+                continue
+            record = _new_record(found)
+        by_id[rid] = (record, found)
+    for rid, record in records.items():
+        by_id.setdefault(rid, (record, None))  # never infer anything from a message we did not see
+    return by_id
+
+
+def request_keys(by_id: dict[str, tuple[RequestRecord, Thread | None]], config: Config) -> list[RequestKeys]:
+    """What identifies each request's conversation, for the matching ladder."""
+    return [_keys(record, thread, config) for record, thread in by_id.values()]
+
+
 def _keys(record: RequestRecord, thread: Thread | None, config: Config) -> RequestKeys:
     ids = frozenset(record.thread) | {record.message_id} | (thread.ids if thread else frozenset())
     conv = set(record.conversation)
@@ -82,26 +115,7 @@ def decide_mail(
     since: date,
 ) -> tuple[tuple[Action, ...], tuple[RequestRecord, ...], tuple[str, ...]]:
     """Requests, replies and follow-ups: the actions, the new records, and notes."""
-    known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
-    threads = find_threads(
-        snapshot.sent,
-        config,
-        since=since,
-        manual=snapshot.manual,
-        known_roots=known_roots,
-        bcc_copies=bcc_copies(snapshot.inbound, config),
-    )
-    by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
-    for found in threads:
-        rid = drafts.request_id_for(found.root_id)
-        record = records.get(rid)
-        if record is None:
-            if found.root is None:
-                continue
-            record = _new_record(found)
-        by_id[rid] = (record, found)
-    for rid, record in records.items():
-        by_id.setdefault(rid, (record, None))  # never infer anything from a message we did not see
+    by_id = requests_in(snapshot.sent, snapshot.inbound, records, config, since=since, manual=snapshot.manual)
     ours = _drafts_by_request(snapshot.drafts)
     ctx = MailContext(
         config=config,
@@ -114,8 +128,7 @@ def decide_mail(
     new_records: list[RequestRecord] = []
     notes: list[str] = list(snapshot.skipped)
     mine = config.me.addresses
-    keys = [_keys(record, thread, config) for record, thread in by_id.values()]
-    matched = assign(snapshot.inbound, keys, my_addresses=mine)
+    matched = assign(snapshot.inbound, request_keys(by_id, config), my_addresses=mine)
     for rid, (record, thread) in sorted(by_id.items(), key=lambda kv: (kv[1][0].sent_at, kv[0])):
         if thread is not None:
             conv = {k for m in thread.messages for k in conversation_keys(m)}

@@ -6,6 +6,7 @@ Everything is frozen; the core builds new values instead of mutating. Records ar
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -172,3 +173,39 @@ class MailSnapshot:
     keywords_allowed: bool = True
     skipped: tuple[str, ...] = ()  # descriptions of malformed messages that were skipped
     manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
+
+
+def message_to_dict(message: MailMessage) -> dict[str, Any]:
+    """A JSON-able form of a message summary, for the scan cache."""
+    data = asdict(message)
+    data["date"] = message.date.isoformat()
+    data["flags"] = sorted(message.flags)
+    data["raw"] = base64.b64encode(message.raw).decode() if message.raw is not None else None
+    return data
+
+
+def message_from_dict(data: dict[str, Any]) -> MailMessage:
+    """The inverse of `message_to_dict`."""
+
+    def address(value: dict[str, str] | None) -> Address | None:
+        return Address(value["name"], value["email"]) if value else None
+
+    raw = data.get("raw")
+    return MailMessage(
+        folder=data["folder"],
+        uid=int(data["uid"]),
+        message_id=data["message_id"],
+        date=datetime.fromisoformat(data["date"]),
+        subject=data.get("subject", ""),
+        sender=address(data.get("sender")),
+        to=tuple(Address(a["name"], a["email"]) for a in data.get("to", ())),
+        cc=tuple(Address(a["name"], a["email"]) for a in data.get("cc", ())),
+        in_reply_to=tuple(data.get("in_reply_to", ())),
+        references=tuple(data.get("references", ())),
+        flags=frozenset(data.get("flags", ())),
+        headers=tuple((k, v) for k, v in data.get("headers", ())),
+        body=data.get("body"),
+        gm_thrid=data.get("gm_thrid"),
+        raw=base64.b64decode(raw) if raw else None,
+        fingerprint=data.get("fingerprint"),
+    )

@@ -85,7 +85,9 @@ def _rung_by_thread(message: MailMessage, requests: list[RequestKeys]) -> tuple[
     return None
 
 
-def _rung_by_report(verdict: Verdict, message: MailMessage, requests: list[RequestKeys]) -> tuple[RequestKeys, str] | None:
+def _rung_by_report(
+    verdict: Verdict, message: MailMessage, requests: list[RequestKeys]
+) -> tuple[RequestKeys, str] | None:
     report = verdict.report
     if report is None:
         return None
@@ -100,7 +102,9 @@ def _rung_by_report(verdict: Verdict, message: MailMessage, requests: list[Reque
     return None
 
 
-def _rung_by_sender(message: MailMessage, requests: list[RequestKeys], mine: frozenset[str]) -> tuple[RequestKeys, str] | None:
+def _rung_by_sender(
+    message: MailMessage, requests: list[RequestKeys], mine: frozenset[str]
+) -> tuple[RequestKeys, str] | None:
     sender = message.sender.email if message.sender else ""
     if not sender or not _to_me_directly(message, mine):
         return None

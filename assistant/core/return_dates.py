@@ -38,9 +38,10 @@ _WEEKDAY = "(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + ")"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th|\.)?"
 _YEAR = r"(?:,?\s*(\d{4}))?"
 _TRIGGER = (
-    r"(?:until|till|til|through|thru|returning(?: to the office)?(?: on)?|return(?:ing)? on|back (?:on|in the office on)?"
-    r"|back|out until|away until|bis (?:zum|einschließlich|einschliesslich)?|ab dem|ab|jusqu'au|jusqu’au|de retour le"
-    r"|hasta el|hasta|regreso el)"
+    r"(?:until|till|til|through|thru|returning(?: to the office)?(?: on)?|return(?:ing)? on"
+    r"|back (?:on|in the office on)?|back|out until|away until"
+    r"|bis (?:zum|einschließlich|einschliesslich)?|ab dem|ab"
+    r"|jusqu'au|jusqu’au|de retour le|hasta el|hasta|regreso el)"
 )
 _PATTERNS = [
     # "December 3", "Dec. 3rd, 2026", "July 10-31"
