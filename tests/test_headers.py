@@ -71,3 +71,31 @@ def test_header_shaped_input_never_raises(pairs):
     m = parse_message(raw, folder="INBOX", uid=1, internaldate=FALLBACK)
     assert "\n" not in m.subject and "\r" not in m.subject
     classify(m, my_addresses=frozenset())
+
+
+machine_heads = st.sampled_from([
+    b"From: MAILER-DAEMON@x.org\r\nContent-Type: multipart/report; boundary=b\r\n\r\n",
+    b"From: no-reply@x.org\r\nSubject: Undeliverable\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n",
+    b"From: a@x.org\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\n",
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n",
+])  # fmt: skip
+bodies = st.one_of(
+    st.binary(max_size=3000),
+    st.lists(
+        st.sampled_from([b"--b\r\n", b"Content-Type: message/delivery-status\r\n\r\n", b"Action: failed\r\n",
+                         b"Status: 5.1.1\r\n", b"Final-Recipient: rfc822; a@b.org\r\n", b"Message-ID: <x@y>\r\n",
+                         b"Content-Type: text/rfc822-headers\r\n\r\n", b"--b--\r\n", b"until December 3\r\n",
+                         b"Content-Transfer-Encoding: base64\r\n", b"\xff\xfe\x00", b"\r\n"]),
+        max_size=40,
+    ).map(b"".join),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(machine_heads, bodies)
+def test_reading_bodies_of_machine_mail_never_raises(head, body):
+    from dataclasses import replace
+
+    raw = head + body
+    m = parse_message(head, folder="INBOX", uid=1, internaldate=FALLBACK)
+    classify(replace(m, raw=raw), my_addresses=frozenset({"me@example.edu"}))
