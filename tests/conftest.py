@@ -174,3 +174,13 @@ def write_config(
     )
     path.write_text(text)
     return path
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Show the corpus confusion table in every run's output."""
+    from tests import test_corpus
+
+    if test_corpus.SUMMARY:
+        terminalreporter.write_line("")
+        for line in test_corpus.SUMMARY:
+            terminalreporter.write_line(line)

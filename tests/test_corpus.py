@@ -19,6 +19,7 @@ BSD = CORPUS / "sisimai" / "maildir" / "bsd"
 NOT = CORPUS / "sisimai" / "maildir" / "not"
 TALON = CORPUS / "talon" / "tests" / "fixtures" / "standard_replies"
 ME = frozenset({"resident@example.edu"})
+SUMMARY: list[str] = []  # printed at the end of the run by conftest.pytest_terminal_summary
 
 
 def load(path: Path):
@@ -69,6 +70,7 @@ def test_confusion_table(verdicts):
         row = [table[(lab, k)] for k in kinds]
         lines.append(f"{lab:<18}" + "".join(f"{n:>11}" for n in row) + f"{sum(row):>8}")
     print("\n".join(lines))
+    SUMMARY[:] = ["Corpus confusion table (../shared/corpus, as the daemon reads it):", *lines[1:]]
     assert sum(table.values()) == len(verdicts)
 
 
