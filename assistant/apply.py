@@ -9,6 +9,7 @@ is idempotent: applying the same plan twice changes nothing the second time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from assistant.core.plan import (
     Plan,
     PutCalendarObject,
     RemoveFlags,
+    SendDigest,
 )
 from assistant.errors import TempFailError
 
@@ -54,6 +56,7 @@ def apply_plan(
     mailbox: Mailbox | None,
     calendar: CalendarStore | None,
     now: datetime,
+    send_digest: Callable[[bytes], None] | None = None,
 ) -> ApplyReport:
     """Carry out `plan`; failures of single actions are reported and retried next cycle."""
     report = ApplyReport(notes=list(plan.notes))
@@ -62,13 +65,30 @@ def apply_plan(
     try:
         for action in plan.actions:
             try:
-                _apply_one(action, session, mailbox, calendar, now, report)
+                if isinstance(action, SendDigest):
+                    _send_digest(action, session, send_digest, report)
+                else:
+                    _apply_one(action, session, mailbox, calendar, now, report)
             except TempFailError as exc:
                 log.warning("Could not %s: %s", action.describe(), exc)
                 report.failed.append(f"{action.describe()}: {exc}")
     finally:
         session.save()
     return report
+
+
+def _send_digest(
+    action: SendDigest, session: StoreSession, send: Callable[[bytes], None] | None, report: ApplyReport
+) -> None:
+    if send is None:
+        raise TempFailError("no SMTP server is configured")
+    if session.meta.get("digest_period") == action.period:
+        return  # sent already (a plan applied twice)
+    send(action.raw)
+    session.meta["digest_period"] = action.period
+    session.save()
+    report.writes += 1
+    report.done.append(action.describe())
 
 
 def _apply_one(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from assistant.adapters import secrets
 from assistant.adapters.caldav import CalendarStore
 from assistant.adapters.imap import Mailbox
+from assistant.adapters.smtp import send_to_resident
 from assistant.adapters.store import Store, StoreSession
 from assistant.apply import ApplyReport, apply_plan
 from assistant.config import Config
@@ -34,6 +36,18 @@ def tracking_since(config: Config, session: StoreSession, *, now: datetime) -> d
     first = session.meta.get("first_run")
     start = datetime.fromisoformat(first) if first else now
     return (start - config.followup.wait - timedelta(days=1)).astimezone(config.tz).date()
+
+
+def _digest_sender(config: Config) -> Callable[[bytes], None] | None:
+    smtp = config.smtp
+    if smtp is None or smtp.digest == "off":
+        return None
+
+    def send(raw: bytes) -> None:
+        password = secrets.resolve(smtp.secret, username=smtp.username, host=smtp.host)
+        send_to_resident(smtp, password, me=config.me, raw=raw)
+
+    return send
 
 
 def run_cycle(config: Config, *, now: datetime, dry_run: bool = False) -> CycleResult:
@@ -68,7 +82,9 @@ def _cycle(config: Config, session: StoreSession, *, now: datetime, dry_run: boo
         plan = decide(snapshot, session.state(), config, templates, now=now, since=since)
         if dry_run:
             return CycleResult(plan, None)
-        report = apply_plan(plan, session, mailbox=mailbox, calendar=calendar, now=now)
+        report = apply_plan(
+            plan, session, mailbox=mailbox, calendar=calendar, now=now, send_digest=_digest_sender(config)
+        )
         return CycleResult(plan, report)
     finally:
         mailbox.close()

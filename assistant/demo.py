@@ -125,7 +125,7 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         security = "plain"
         username = "{USER}"
         password = "{PASSWORD}"
-        digest = "off"
+        digest = "weekly mon 07:30"
 
         [calendar]
         url = "{servers.caldav_url}"
@@ -277,7 +277,11 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
         )  # fmt: skip
     cycle(day(0))
 
-    back = day(12)
+    back = day(15)
+    if servers.smtp.messages:
+        echo("\n    This week's digest, sent to you (and only you):")
+        echo(_indent(_digest_text(servers.smtp.messages[-1].data)))
+
     echo(f"\n── {_fmt(day(0, 11))}  {patel[0]}'s out-of-office reply arrives.")
     story.deliver(
         "INBOX", day(0, 11), From=f"{patel[0]} <{patel[1]}>", To=USER, Subject="Automatic reply: Mentorship",
@@ -294,7 +298,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     )  # fmt: skip
     cycle(day(3, 14, 5))
 
-    echo(f"\n── {_fmt(day(14))}  Two weeks of silence from two of them.")
+    echo(f"\n── {_fmt(day(14))}  Two weeks of silence; {patel[0]} is still away.")
     cycle(day(14))
     echo("\n    The follow-up draft waiting in Drafts for Dr. Chen:")
     echo(_indent(story.draft_text(chen[1])))
@@ -303,7 +307,10 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     story.send_draft_to(chen[1], day(15, 10))
     cycle(day(15, 10, 5))
 
-    echo(f"\n── {_fmt(day(17, 8))}  {patel[0]} is back and replies.")
+    echo(f"\n── {_fmt(day(16))}  {patel[0]} has been back a workday: now the follow-up is drafted.")
+    cycle(day(16))
+
+    echo(f"\n── {_fmt(day(17, 8))}  {patel[0]} replies before you sent it.")
     story.deliver(
         "INBOX", day(17, 8), From=f"{patel[0]} <{patel[1]}>", To=USER, Subject="RE: Mentorship on transfusion",
         Message_ID="<patel-reply@hospital.example>", In_Reply_To="<rpatel-1@example.edu>",
@@ -316,8 +323,10 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     echo("\n    The second follow-up draft:")
     echo(_indent(story.draft_text(chen[1])))
 
-    echo(f"\n── {_fmt(day(35))}  Five weeks in: a cycle with nothing new changes nothing.")
+    echo(f"\n── {_fmt(day(35))}  Five weeks in: the weekly digest.")
     cycle(day(35))
+    echo(f"\n── {_fmt(day(35, 10))}  An hour later: a cycle with nothing new changes nothing.")
+    cycle(day(35, 10))
     _show_calendar(config.calendar.url if config.calendar else "", echo)
     to_others = [r for m in servers.smtp.messages for r in m.recipients if r.lower() != USER]
     echo(
@@ -328,6 +337,13 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     if keep:
         _keep_running(servers, workdir, echo)
     return EX_OK
+
+
+def _digest_text(raw: bytes) -> str:
+    msg = message_from_bytes(raw, policy=policy.default)
+    body = msg.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return f"Subject: {msg['Subject']}\n\n{text}"
 
 
 def _show_calendar(url: str, echo: Callable[[str], Any]) -> None:

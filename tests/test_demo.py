@@ -25,7 +25,9 @@ def test_the_demo_tells_the_story(imap):
     assert "Dear Dr. Chen," in text and "wrote:\n    │ > Dear Dr. Maria Chen," in text
     assert "delete our draft" in text  # Patel answered while the draft waited
     assert "followed_up" in text
-    tail = text.split("Five weeks in")[1]
+    tail = text.split("An hour later")[1]
     assert "nothing to do" in tail
+    assert "paused" in text and "is away (automatic reply)" in text
+    assert "This week's digest, sent to you" in text
     assert "(all day)  Due to your mentor: First draft of the QI proposal" in tail
     assert "0 to anyone but you" in tail

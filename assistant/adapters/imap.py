@@ -66,6 +66,7 @@ class Mailbox:
         caps = set(client.capabilities())
         self.condstore = b"CONDSTORE" in caps
         self.gmail = b"X-GM-EXT-1" in caps
+        self.trash: str | None = settings.trash_folder  # detect_folders() fills it in
         if self.condstore:
             try:
                 client.enable("CONDSTORE")  # so EXAMINE reports HIGHESTMODSEQ
@@ -169,6 +170,7 @@ class Mailbox:
         if missing:
             raise ConfigError([f"mail.watch: the folder {m!r} does not exist on the server" for m in missing])
         assert sent is not None and drafts is not None
+        self.trash = trash
         return Folders(sent=sent, drafts=drafts, trash=trash, watch=self.settings.watch)
 
     def keywords_allowed(self, folder: str) -> bool:
@@ -311,17 +313,20 @@ class Mailbox:
     def delete(self, folder: str, uid: int) -> None:
         """Remove exactly one message: \\Deleted then UID EXPUNGE (needs UIDPLUS).
 
-        A plain EXPUNGE would also remove other messages the resident marked deleted, so
-        without UIDPLUS the message is moved to Trash instead, or left alone.
+        On Gmail an expunge only archives, so the message is moved to Trash. A plain
+        EXPUNGE would also remove other messages the resident marked deleted, so without
+        UIDPLUS the message is moved to Trash instead, or left alone.
         """
         caps = self.client.capabilities()
         self._select(folder, readonly=False, force=True)
         with self._errors(f"delete in {folder}"):
-            if b"UIDPLUS" in caps:
+            if self.gmail and self.trash:
+                self.client.move([uid], self.trash)
+            elif b"UIDPLUS" in caps:
                 self.client.add_flags([uid], [b"\\Deleted"], silent=True)
                 self.client.uid_expunge([uid])
-            elif b"MOVE" in caps and self.settings.trash_folder:
-                self.client.move([uid], self.settings.trash_folder)
+            elif b"MOVE" in caps and self.trash:
+                self.client.move([uid], self.trash)
             else:
                 raise TempFailError(f"the server supports neither UIDPLUS nor MOVE; left UID {uid} in {folder}")
 

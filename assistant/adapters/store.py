@@ -162,7 +162,9 @@ class StoreSession:
         }
 
     def state(self) -> State:
-        return State(requests=dict(self.requests), calendar=dict(self.calendar))
+        return State(
+            requests=dict(self.requests), calendar=dict(self.calendar), last_digest=self.meta.get("digest_period")
+        )
 
     def save(self) -> None:
         """Write every table in one atomic replace."""

@@ -9,12 +9,14 @@ from datetime import date, datetime
 from assistant.config import Config
 from assistant.core import draft as drafts
 from assistant.core.calendar import desired_objects
+from assistant.core.digest import compose_digest, digest_due, digest_sections
 from assistant.core.followups import MailContext, RequestInputs, step
 from assistant.core.model import BOUNCED, CLOSED, REPLIED, CalendarRecord, MailMessage, MailSnapshot, RequestRecord
-from assistant.core.plan import Action, Plan
+from assistant.core.plan import Action, Plan, SendDigest
 from assistant.core.reconcile import reconcile
 from assistant.core.replies import RequestKeys, assign, conversation_keys
 from assistant.core.requests import Thread, bcc_copies, find_threads
+from assistant.core.status import build_status
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class State:
 
     requests: dict[str, RequestRecord]
     calendar: dict[str, CalendarRecord]
+    last_digest: str | None = None  # the period of the last digest sent
 
 
 def _new_record(thread: Thread) -> RequestRecord:
@@ -161,4 +164,19 @@ def decide(
     if config.calendar is not None:
         cal_actions, kept = reconcile(desired_objects(config, now=now), state.calendar)
         actions.extend(cal_actions)
+    digest = _digest(config, records, state, now=now)
+    if digest is not None:
+        actions.append(digest)
     return Plan(actions=tuple(actions), requests=records, calendar=kept, notes=notes)
+
+
+def _digest(config: Config, records: tuple[RequestRecord, ...], state: State, *, now: datetime) -> SendDigest | None:
+    if config.smtp is None or config.smtp.digest == "off":
+        return None
+    due = digest_due(config.smtp.digest, last_period=state.last_digest, now=now, tz_name=config.me.timezone)
+    if due is None:
+        return None
+    status = build_status(config, {r.id: r for r in records}, now=now)
+    sections = digest_sections(config, list(records), status, now=now)
+    raw, message_id = compose_digest(config, sections, now=now, period=due.period)
+    return SendDigest(due.period, message_id, raw)

@@ -96,9 +96,21 @@ class DeleteCalendarObject:
         return f"delete calendar entry {self.summary!r} ({self.uid})"
 
 
+@dataclass(frozen=True)
+class SendDigest:
+    """Send the digest for one period to the resident (and only to them)."""
+
+    period: str
+    message_id: str
+    raw: bytes = field(repr=False)
+
+    def describe(self) -> str:
+        return f"send the digest for {self.period} to you"
+
+
 MailAction = AddFlags | RemoveFlags | AppendDraft | DeleteDraft
 CalendarAction = PutCalendarObject | DeleteCalendarObject
-Action = MailAction | CalendarAction
+Action = MailAction | CalendarAction | SendDigest
 
 
 @dataclass(frozen=True)

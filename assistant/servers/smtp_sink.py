@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +33,17 @@ class SmtpSink:
             self._controller = None
 
 
-def start_smtp_sink() -> SmtpSink:
-    """aiosmtpd on a free loopback port, in its own thread."""
+def start_smtp_sink(*, starttls: ssl.SSLContext | None = None, tls: ssl.SSLContext | None = None) -> SmtpSink:
+    """aiosmtpd on a free loopback port, in its own thread; optionally STARTTLS or TLS."""
     from aiosmtpd.controller import Controller
 
     sink = SmtpSink("127.0.0.1", free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    options: dict[str, Any] = {}
+    if starttls is not None:
+        options.update(tls_context=starttls, require_starttls=True)
+    if tls is not None:
+        options.update(ssl_context=tls)
+    controller = Controller(sink, hostname=sink.host, port=sink.port, **options)
     controller.start()
     sink._controller = controller
     return sink

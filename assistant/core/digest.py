@@ -1,0 +1,160 @@
+"""The digest: one short e-mail to the resident, daily or weekly, of what needs them.
+
+Sections: needs you now (drafts waiting, bounces), waiting on (mentor, days), answered,
+goals due this and next week (target and promised), the next check-in. Plain text with
+an HTML alternative. It goes to the resident only, once per period.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from typing import Any
+
+from assistant.config import Config
+from assistant.core.draft import NAMESPACE, sanitize
+from assistant.core.model import BOUNCED, DISMISSED, DRAFTED, FOLLOWED_UP, PAUSED, REPLIED, WAITING, RequestRecord
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPEC = re.compile(r"^(daily|weekly (mon|tue|wed|thu|fri|sat|sun)\w*) (\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    """A digest to send now, for one period ("2026-11-24" or "2026-W48")."""
+
+    period: str
+    scheduled: datetime
+
+
+def digest_due(spec: str, *, last_period: str | None, now: datetime, tz_name: str) -> DigestDue | None:
+    """The period whose digest is due at `now`, unless it was already sent."""
+    from zoneinfo import ZoneInfo
+
+    match = _SPEC.match(spec.strip().lower())
+    if not match:
+        return None
+    local = now.astimezone(ZoneInfo(tz_name))
+    at = local.replace(hour=int(match.group(3)), minute=int(match.group(4)), second=0, microsecond=0)
+    if match.group(1) == "daily":
+        scheduled, period = at, local.date().isoformat()
+    else:
+        weekday = _DAYS.index(match.group(2))
+        scheduled = at - timedelta(days=(local.weekday() - weekday) % 7)
+        year, week, _ = scheduled.date().isocalendar()
+        period = f"{year}-W{week:02d}"
+    if local < scheduled or period == last_period:
+        return None
+    return DigestDue(period, scheduled)
+
+
+def next_digest_at(spec: str, *, last_period: str | None, now: datetime, tz_name: str) -> datetime | None:
+    """When the next digest falls due (for the daemon's scheduler and `status`)."""
+    for hours in range(0, 24 * 8):
+        moment = now + timedelta(hours=hours)
+        due = digest_due(spec, last_period=last_period, now=moment, tz_name=tz_name)
+        if due is not None:
+            return max(due.scheduled, now)
+    return None
+
+
+def _days(since: str, now: datetime) -> int:
+    return max(0, (now - datetime.fromisoformat(since)).days)
+
+
+def digest_sections(
+    config: Config, records: list[RequestRecord], status: dict[str, Any], *, now: datetime
+) -> dict[str, list[str]]:
+    """The digest's content as plain lines per section (also used for the HTML part)."""
+    today = now.astimezone(config.tz).date()
+    this_week_end = today + timedelta(days=6 - today.weekday())
+    next_week_end = this_week_end + timedelta(days=7)
+    needs, waiting, answered = [], [], []
+    for r in sorted(records, key=lambda r: r.sent_at):
+        who = _name(config, r.mentor)
+        if r.state == DRAFTED and r.draft is not None:
+            needs.append(f"A follow-up to {who} about “{r.subject}” is waiting in Drafts: review and send it.")
+        elif r.state == BOUNCED:
+            needs.append(f"Your message to {who} about “{r.subject}” bounced: check the address.")
+        elif r.state in (WAITING, FOLLOWED_UP, PAUSED):
+            since = r.last_sent_at or r.sent_at
+            extra = " (away; paused)" if r.state == PAUSED else ""
+            waiting.append(f"{who}: “{r.subject}”, {_days(since, now)} days since your last message{extra}.")
+        elif r.state == REPLIED:
+            answered.append(f"{who} answered “{r.subject}”.")
+        elif r.state == DISMISSED:
+            waiting.append(f"{who}: “{r.subject}” (you chose not to follow up).")
+    goals = []
+    for g in status.get("goals", []):
+        target, promised = date.fromisoformat(g["target"]), date.fromisoformat(g["deadline"])
+        if g["status"] == "done":
+            continue
+        if promised < today:
+            goals.append(f"Overdue: {g['title']} (promised {_fmt(promised)}).")
+        elif target <= next_week_end or promised <= next_week_end:
+            when = "this week" if min(target, promised) <= this_week_end else "next week"
+            goals.append(f"{g['title']}: aim for {_fmt(target)}, promised {_fmt(promised)} ({when}).")
+    checkin = []
+    for c in status.get("checkins", [])[:1]:
+        start = datetime.fromisoformat(c["start"]).astimezone(config.tz)
+        checkin.append(f"{start:%a %b} {start.day} at {start:%H:%M}.")
+        checkin.extend(f"  - {item}" for item in c.get("agenda", []))
+    return {
+        "Needs you now": needs,
+        "Waiting on": waiting,
+        "Answered": answered,
+        "Goals this week and next": goals,
+        "Next check-in": checkin,
+    }
+
+
+def _name(config: Config, address: str) -> str:
+    mentor = config.mentor_for(address)
+    return mentor.name if mentor and mentor.name else address
+
+
+def _fmt(day: date) -> str:
+    return f"{day:%a %b} {day.day}"
+
+
+def compose_digest(config: Config, sections: dict[str, list[str]], *, now: datetime, period: str) -> tuple[bytes, str]:
+    """The digest message (to the resident only) and its Message-ID."""
+    me = config.me
+    local, _, domain = me.email.partition("@")
+    address = HeaderAddress(display_name=sanitize(me.name), username=local, domain=domain)
+    message_id = f"<mentor-assistant.digest.{uuid.uuid5(NAMESPACE, f'{me.email}:{period}').hex[:16]}@{domain}>"
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = address
+    msg["To"] = address
+    msg["Subject"] = f"Mentorship digest, {now.astimezone(config.tz):%a %b} {now.astimezone(config.tz).day}"
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: nobody should auto-reply to this
+    msg["X-Mentor-Assistant"] = f"digest={period}"
+    text_parts, html_parts = [], []
+    for title, lines in sections.items():
+        if not lines:
+            continue
+        text_parts.append(
+            f"{title}\n" + "\n".join(f"- {line}" if not line.startswith("  ") else line for line in lines)
+        )
+        items = "".join(f"<li>{html.escape(line.strip().lstrip('- '))}</li>" for line in lines)
+        html_parts.append(f"<h3>{html.escape(title)}</h3><ul>{items}</ul>")
+    if not text_parts:
+        text_parts.append("Nothing needs you this time.")
+        html_parts.append("<p>Nothing needs you this time.</p>")
+    footer = "Sent by mentor-assistant to you only; it never writes to your mentors."
+    msg.set_content("\n\n".join(text_parts) + f"\n\n-- \n{footer}\n", charset="utf-8")
+    msg.add_alternative(
+        f'<html><body>{"".join(html_parts)}<p style="color:#666">{html.escape(footer)}</p></body></html>',
+        subtype="html",
+        charset="utf-8",
+    )
+    return msg.as_bytes(), message_id
