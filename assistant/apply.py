@@ -16,10 +16,10 @@ from datetime import datetime
 from assistant.adapters.caldav import CalendarStore, PreconditionFailed
 from assistant.adapters.imap import Mailbox
 from assistant.adapters.store import StoreSession
-from assistant.core.calendar import content_hash
+from assistant.core.calendar import content_hash, significant_hash
 from assistant.core.draft import draft_fingerprint
 from assistant.core.mime import header_of
-from assistant.core.model import DRAFT_HEADER, CalendarRecord
+from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import (
     Action,
     AddFlags,
@@ -31,6 +31,7 @@ from assistant.core.plan import (
     RemoveFlags,
     SendDigest,
 )
+from assistant.core.reconcile import mark_created
 from assistant.errors import TempFailError
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ def apply_plan(
     """Carry out `plan`; failures of single actions are reported and retried next cycle."""
     report = ApplyReport(notes=list(plan.notes))
     session.requests = {r.id: r for r in plan.requests}
+    session.calendar = {r.uid: r for r in plan.calendar}
+    session.overrides = {o.id: o for o in plan.overrides}
     session.save()  # the intent, before any write to a server
     try:
         for action in plan.actions:
@@ -190,6 +193,7 @@ def _apply_calendar(
         return
     href = action.href or calendar.href_for(action.uid)
     etag = action.etag if action.href else None
+    pushed_before = session.calendar.get(action.uid)
     for _attempt in range(MAX_412_RETRIES + 1):
         try:
             new_etag = calendar.put(href, action.ics, etag=etag)
@@ -205,9 +209,15 @@ def _apply_calendar(
             if content_hash(current.ics) == action.hash:
                 new_etag = current.etag  # already as we want it (a lost state, or a retry)
                 break
-            etag = current.etag
+            if pushed_before is not None and significant_hash(current.ics) != pushed_before.significant:
+                # The resident changed a date, the title or the status meanwhile: the next
+                # cycle reads that back before anything is written over it.
+                raise TempFailError(
+                    f"{action.summary!r} was changed in the calendar meanwhile; re-reading it next cycle"
+                ) from None
+            etag = current.etag  # only our own text differs: merge by writing ours over it
     else:
         raise TempFailError(f"{href} kept changing while we wrote it; will retry next cycle")
-    session.calendar[action.uid] = CalendarRecord(action.uid, href, new_etag, action.hash, action.goal)
+    session.calendar[action.uid] = mark_created(action.record, href, new_etag)
     report.done.append(action.describe())
     log.debug("Done: %s", action.describe())

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from assistant.adapters import secrets
-from assistant.adapters.caldav import CalendarStore
+from assistant.adapters.caldav import CalendarGone, CalendarStore
 from assistant.adapters.imap import Mailbox
 from assistant.adapters.smtp import send_to_resident
 from assistant.adapters.store import Store, StoreSession
 from assistant.apply import ApplyReport, apply_plan
+from assistant.calendar_snapshot import read_calendar
 from assistant.config import Config
 from assistant.core.decide import decide
+from assistant.core.model import CalendarSnapshot
 from assistant.core.plan import Plan
 from assistant.errors import UnavailableError
 from assistant.snapshot import read_mailbox
@@ -50,6 +52,32 @@ def _digest_sender(config: Config) -> Callable[[bytes], None] | None:
     return send
 
 
+def _open_calendar(
+    config: Config, session: StoreSession, *, dry_run: bool
+) -> tuple[CalendarStore | None, CalendarSnapshot | None]:
+    """Connect to the calendar (by its remembered URL when there is one) and read what changed."""
+    cal = config.calendar
+    assert cal is not None
+    password = secrets.resolve(cal.secret, username=cal.username, host=cal.url)
+    known = session.meta.get("calendar_url") if session.meta.get("calendar_name") == cal.calendar else None
+    try:
+        store = CalendarStore.connect(cal, password, create=not dry_run, known_url=known)
+        try:
+            snapshot = read_calendar(store, session.calendar, session.meta)
+        except CalendarGone:
+            store.close()
+            session.meta.pop("calendar_url", None)
+            store = CalendarStore.connect(cal, password, create=not dry_run)
+            snapshot = read_calendar(store, session.calendar, session.meta)
+    except UnavailableError:
+        if not dry_run:
+            raise
+        log.info("The calendar %r does not exist yet; it would be created", cal.calendar)
+        return None, None
+    session.meta["calendar_name"] = cal.calendar
+    return store, snapshot
+
+
 def run_cycle(config: Config, *, now: datetime, dry_run: bool = False) -> CycleResult:
     """Run one full cycle. A dry run reads everything, writes nothing, and returns the plan."""
     store = Store(config.state_path)
@@ -70,16 +98,10 @@ def _cycle(config: Config, session: StoreSession, *, now: datetime, dry_run: boo
     calendar: CalendarStore | None = None
     try:
         snapshot = read_mailbox(mailbox, config, since=since, session=session, manual=manual)
+        cal_snapshot = None
         if config.calendar is not None:
-            cal = config.calendar
-            password = secrets.resolve(cal.secret, username=cal.username, host=cal.url)
-            try:
-                calendar = CalendarStore.connect(cal, password, create=not dry_run)
-            except UnavailableError:
-                if not dry_run:
-                    raise
-                log.info("The calendar %r does not exist yet; it would be created", cal.calendar)
-        plan = decide(snapshot, session.state(), config, templates, now=now, since=since)
+            calendar, cal_snapshot = _open_calendar(config, session, dry_run=dry_run)
+        plan = decide(snapshot, session.state(), config, templates, now=now, since=since, calendar=cal_snapshot)
         if dry_run:
             return CycleResult(plan, None)
         report = apply_plan(

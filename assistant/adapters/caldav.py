@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
+from xml.sax.saxutils import escape
 
+from caldav.collection import Calendar as DAVCalendar
 from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
@@ -25,6 +27,47 @@ _ICS = {"Content-Type": "text/calendar; charset=utf-8"}
 
 class PreconditionFailed(TempFailError):
     """The server's copy changed (or exists) since we last saw it: HTTP 412."""
+
+
+class CalendarGone(TempFailError):
+    """The remembered calendar URL answers 404: discover the calendar again."""
+
+
+@dataclass
+class Changes:
+    """Members of the calendar by path with their ETags (None: deleted), and the new sync token."""
+
+    objects: dict[str, str | None]
+    token: str | None
+    full: bool
+
+
+def href_path(href: str) -> str:
+    """The unquoted path of an href or URL, for comparing what servers write differently."""
+    return unquote(urlsplit(href).path)
+
+
+def _parse_multistatus(response: Any) -> tuple[dict[str, str | None], str | None]:
+    tree = response.tree
+    if tree is None:
+        return {}, None
+    objects: dict[str, str | None] = {}
+    for item in tree.iter("{DAV:}response"):
+        href_el = item.find("{DAV:}href")
+        if href_el is None or not href_el.text:
+            continue
+        path = href_path(href_el.text.strip())
+        status = item.find("{DAV:}status")
+        if status is not None and status.text and " 404" in status.text:
+            objects[path] = None
+            continue
+        etag_el = item.find(".//{DAV:}getetag")
+        if path.endswith("/"):
+            continue  # the collection itself
+        objects[path] = etag_el.text.strip() if etag_el is not None and etag_el.text else ""
+    token_el = tree.find("{DAV:}sync-token") if hasattr(tree, "find") else None
+    token = token_el.text.strip() if token_el is not None and token_el.text else None
+    return objects, token
 
 
 @dataclass
@@ -44,8 +87,14 @@ class CalendarStore:
         self.url = str(calendar.url).rstrip("/") + "/"
 
     @classmethod
-    def connect(cls, settings: CalendarSettings, password: str, *, create: bool = True) -> CalendarStore:
-        """Log in, find the calendar by display name, create it when missing and allowed."""
+    def connect(
+        cls, settings: CalendarSettings, password: str, *, create: bool = True, known_url: str | None = None
+    ) -> CalendarStore:
+        """Log in, find the calendar by display name, create it when missing and allowed.
+
+        With `known_url` (remembered from an earlier cycle) no discovery request is made;
+        if that URL is gone, the next request fails and the caller forgets it.
+        """
         server = f"the CalDAV server {settings.url}"
         try:
             client: Any = DAVClient(
@@ -56,6 +105,8 @@ class CalendarStore:
                 ssl_verify_cert=settings.ca_file or True,
                 enable_rfc6764=False,
             )
+            if known_url:
+                return cls(client, DAVCalendar(client=client, url=known_url), settings.calendar)
             principal = client.principal()
             for calendar in principal.calendars():
                 if _display_name(calendar) == settings.calendar:
@@ -86,6 +137,51 @@ class CalendarStore:
             if type(exc).__module__.startswith(("niquests", "requests", "urllib3")):
                 raise UnavailableError(f"cannot connect to {server}: {exc}", server=server) from None
             raise
+
+    def supports_vtodo(self) -> bool:
+        """Whether the calendar takes tasks (its supported-calendar-component-set)."""
+        try:
+            components = self.calendar.get_supported_components()
+        except dav_error.DAVError as exc:
+            raise TempFailError(f"cannot read what the calendar supports: {exc}") from None
+        return "VTODO" in {str(c).upper() for c in components}
+
+    def changes(self, token: str | None) -> Changes:
+        """What changed since `token` (RFC 6578 sync-collection), or everything.
+
+        Returns every member's path and ETag when `full`, else only the changed ones
+        (ETag None: deleted). A refused or missing token falls back to a full listing.
+        """
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:">'
+            f"<D:sync-token>{escape(token or '')}</D:sync-token><D:sync-level>1</D:sync-level>"
+            "<D:prop><D:getetag/></D:prop></D:sync-collection>"
+        )
+        headers = {"Content-Type": "application/xml; charset=utf-8", "Depth": "1"}
+        response = self._request("REPORT", self.url, body, headers)
+        if response.status == 404:
+            raise CalendarGone(f"the calendar at {self.url} no longer exists")
+        if response.status < 300:
+            objects, new_token = _parse_multistatus(response)
+            return Changes(objects, new_token, full=not token)
+        if token:
+            log.info("The server refused the sync token (%s); listing the calendar in full", response.status)
+            return self.changes(None) if response.status in (403, 409, 412) else self._listing()
+        return self._listing()
+
+    def _listing(self) -> Changes:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>'
+        )
+        headers = {"Content-Type": "application/xml; charset=utf-8", "Depth": "1"}
+        response = self._request("PROPFIND", self.url, body, headers)
+        if response.status == 404:
+            raise CalendarGone(f"the calendar at {self.url} no longer exists")
+        if response.status >= 300:
+            raise TempFailError(f"CalDAV PROPFIND {self.url} answered {response.status}")
+        objects, _token = _parse_multistatus(response)
+        return Changes(objects, None, full=True)
 
     def href_for(self, uid: str) -> str:
         """Where a new object with this UID is created."""

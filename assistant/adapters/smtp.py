@@ -57,7 +57,7 @@ async def _send(settings: SmtpSettings, password: str, *, me: Me, raw: bytes, re
             raise UnavailableError(
                 f"{server} does not offer STARTTLS",
                 server=server,
-                hint="Use smtp.security = \"tls\" with the server's TLS port (usually 465), or ask "
+                hint='Use smtp.security = "tls" with the server\'s TLS port (usually 465), or ask '
                 "your IT department which port offers STARTTLS (usually 587).",
             ) from None
         raise TempFailError(f"{server} did not take the digest: {exc}") from None

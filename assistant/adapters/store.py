@@ -24,7 +24,7 @@ from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
 from assistant.core.decide import State
-from assistant.core.model import CalendarRecord, RequestRecord
+from assistant.core.model import CalendarRecord, GoalOverride, RequestRecord
 from assistant.errors import StateLockedError, TempFailError
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,9 @@ class StoreSession:
         self.calendar = {
             doc["uid"]: CalendarRecord.from_dict(doc) for doc in data.get("calendar", {}).values() if "uid" in doc
         }
+        self.overrides = {
+            doc["id"]: GoalOverride.from_dict(doc) for doc in data.get("goals", {}).values() if "id" in doc
+        }
         # The incremental mail scan: a cursor per folder, and the messages that matter.
         self.cursors: dict[str, dict[str, Any]] = {
             doc["folder"]: dict(doc) for doc in data.get("cursors", {}).values() if "folder" in doc
@@ -163,7 +166,10 @@ class StoreSession:
 
     def state(self) -> State:
         return State(
-            requests=dict(self.requests), calendar=dict(self.calendar), last_digest=self.meta.get("digest_period")
+            requests=dict(self.requests),
+            calendar=dict(self.calendar),
+            last_digest=self.meta.get("digest_period"),
+            overrides=dict(self.overrides),
         )
 
     def save(self) -> None:
@@ -176,6 +182,7 @@ class StoreSession:
             for name, rows in (
                 ("requests", [r.to_dict() for r in sorted(self.requests.values(), key=lambda r: r.sent_at)]),
                 ("calendar", [c.to_dict() for c in sorted(self.calendar.values(), key=lambda c: c.uid)]),
+                ("goals", [o.to_dict() for o in sorted(self.overrides.values(), key=lambda o: o.id)]),
                 ("meta", [self.meta]),
                 ("cursors", [self.cursors[f] for f in sorted(self.cursors)]),
                 ("messages", [self.messages[k] for k in sorted(self.messages)]),

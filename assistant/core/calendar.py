@@ -1,26 +1,30 @@
 """The calendar objects the resident should see, rendered deterministically.
 
-Per goal: an all-day VEVENT on the promised date ("Due to <mentor>: <title>") and one on
-the private target ("Aim: <title>"). UIDs are uuid5 of the resident's address and the
-goal, so every run, and every machine, names the same objects the same way. Only DTSTAMP
-varies between renderings, and `content_hash` ignores it.
+Per goal: an all-day VEVENT on the promised date ("Due to <mentor>: <title>"), one on the
+private target ("Aim: <title>"), and a VTODO due on the promised date where the calendar
+takes tasks. UIDs are uuid5 of the resident's address and the goal, so every run, and
+every machine, names the same objects the same way. Only DTSTAMP and LAST-MODIFIED vary
+between renderings, and `content_hash` ignores them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Component, Event
+from icalendar import Alarm, Calendar, Component, Event, Todo
 
 from assistant.config import Config, Goal
-from assistant.core.deadlines import compute_deadlines
+from assistant.core.deadlines import Deadlines, compute_deadlines
 
 PRODID = "-//mentor-assistant//mentor-assistant 0.1//EN"
 MARKER = "X-MENTOR-ASSISTANT"
 _NOISE = frozenset({"DTSTAMP", "PRODID", "LAST-MODIFIED", "CREATED", "SEQUENCE"})
+_SIGNIFICANT = ("SUMMARY", "DTSTART", "DTEND", "DUE", "STATUS", "RRULE", "LOCATION")
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,18 @@ class DesiredObject:
     """One calendar object as we want it on the server."""
 
     uid: str
+    kind: str  # due | aim | todo | checkins | review
+    goal: str
     ics: str
     hash: str
-    summary: str
-    goal: str
+    significant: str
+    day: str
+    basis: str
+    label: str  # for messages: summary and date
 
 
 def install_namespace(config: Config) -> uuid.UUID:
-    """The namespace of this resident's UIDs."""
+    """The namespace of this resident's UIDs (stable across machines and lost state)."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{config.me.email.lower()}")
 
 
@@ -44,18 +52,44 @@ def object_uid(config: Config, *parts: str) -> str:
     return f"{uuid.uuid5(install_namespace(config), ':'.join(parts))}@mentor-assistant"
 
 
+def goal_basis(goal: Goal) -> str:
+    """A fingerprint of what the resident wrote for a goal in the config."""
+    fields = [goal.id, goal.title, goal.measure, goal.relevant, goal.owner, str(goal.start), str(goal.estimate),
+              str(goal.promised), str(goal.done)]  # fmt: skip
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
+
+
+def _components(calendar: Component) -> list[Component]:
+    return [c for c in calendar.walk() if c.name in ("VEVENT", "VTODO")]
+
+
 def content_hash(ics: str) -> str:
     """A hash of what an object means, not how a server wrote it.
 
     Servers reorder properties, refold lines and re-escape values; the hash is taken over
-    the parsed components, sorted, without DTSTAMP, PRODID, LAST-MODIFIED, VTIMEZONEs and
-    other software's X- properties.
+    the parsed components, sorted, without DTSTAMP, PRODID, LAST-MODIFIED, SEQUENCE,
+    VTIMEZONEs and other software's X- properties.
     """
     try:
         calendar = Calendar.from_ical(ics)
     except ValueError:
         return hashlib.sha256(ics.encode()).hexdigest()
     return hashlib.sha256("\n".join(_canonical(calendar, 0)).encode()).hexdigest()
+
+
+def significant_hash(ics: str) -> str:
+    """A hash of the properties whose change bumps SEQUENCE (dates, title, status)."""
+    try:
+        calendar = Calendar.from_ical(ics)
+    except ValueError:
+        return ""
+    parts = []
+    for component in _components(calendar):
+        for name in _SIGNIFICANT:
+            value = component.get(name)
+            if value is not None:
+                parts.append(f"{name}={value.to_ical().decode() if hasattr(value, 'to_ical') else value}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _canonical(component: Component, depth: int) -> list[str]:
@@ -75,7 +109,15 @@ def _canonical(component: Component, depth: int) -> list[str]:
     return lines
 
 
-def _mentor_name(config: Config) -> str:
+def with_sequence(ics: str, sequence: int, now: datetime) -> str:
+    """The object with its SEQUENCE and LAST-MODIFIED set for this write."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    ics = re.sub(r"(?m)^SEQUENCE:\d+\r$", f"SEQUENCE:{sequence}\r", ics)
+    return re.sub(r"(?m)^LAST-MODIFIED:[0-9TZ]+\r$", f"LAST-MODIFIED:{stamp}\r", ics)
+
+
+def mentor_name(config: Config) -> str:
+    """Who the deadlines are promised to: the contract's mentor, else the only mentor."""
     if config.contract:
         mentor = config.mentor_for(config.contract.mentor)
         if mentor:
@@ -85,20 +127,33 @@ def _mentor_name(config: Config) -> str:
     return "your mentor"
 
 
-def _all_day(
-    uid: str,
-    summary: str,
-    day: date,
-    description: str,
-    marker: str,
-    now: datetime,
-) -> str:
+def new_calendar() -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
+    return cal
+
+
+def stamp(component: Component, uid: str, now: datetime) -> None:
+    """UID, DTSTAMP, LAST-MODIFIED and SEQUENCE (set per write by `with_sequence`)."""
+    component.add("uid", uid)
+    component.add("dtstamp", now.astimezone(UTC).replace(microsecond=0))
+    component.add("last-modified", now.astimezone(UTC).replace(microsecond=0))
+    component.add("sequence", 0)
+
+
+def display_alarm(text: str, before: timedelta) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", -before)
+    return alarm
+
+
+def _all_day(uid: str, summary: str, day: date, description: str, marker: str, now: datetime) -> str:
+    cal = new_calendar()
     event = Event()
-    event.add("uid", uid)
-    event.add("dtstamp", now)
+    stamp(event, uid, now)
     event.add("dtstart", day)
     event.add("dtend", day + timedelta(days=1))
     event.add("summary", summary)
@@ -106,12 +161,29 @@ def _all_day(
     event.add("transp", "TRANSPARENT")
     event.add("categories", ["Mentorship"])
     event.add(MARKER, marker)
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", f"Tomorrow: {summary}")
-    alarm.add("trigger", timedelta(hours=-15))  # 09:00 the day before an all-day event
-    event.add_component(alarm)
+    event.add_component(display_alarm(f"Tomorrow: {summary}", timedelta(hours=15)))  # 09:00 the day before
     cal.add_component(event)
+    return str(cal.to_ical().decode())
+
+
+def _todo(uid: str, goal: Goal, due: date, description: str, marker: str, now: datetime) -> str:
+    cal = new_calendar()
+    todo = Todo()
+    stamp(todo, uid, now)
+    todo.add("summary", goal.title)
+    todo.add("due", due)
+    todo.add("dtstart", goal.start)
+    todo.add("description", description)
+    todo.add("categories", ["Mentorship"])
+    todo.add("priority", 1 if goal.owner in ("me", "") else 5)
+    if goal.done:
+        todo.add("status", "COMPLETED")
+        todo.add("completed", datetime.combine(goal.done, datetime.min.time(), tzinfo=UTC))
+        todo.add("percent-complete", 100)
+    else:
+        todo.add("status", "NEEDS-ACTION")
+    todo.add(MARKER, marker)
+    cal.add_component(todo)
     return str(cal.to_ical().decode())
 
 
@@ -119,34 +191,54 @@ def _fmt(day: date) -> str:
     return f"{day:%a %b} {day.day}, {day.year}"
 
 
-def goal_objects(config: Config, goal: Goal, *, now: datetime) -> list[DesiredObject]:
-    """The two all-day events of one goal."""
+def goal_dates(config: Config, goal: Goal) -> Deadlines | None:
+    """Target and promised dates of a goal, or None without an estimate."""
     if goal.estimate is None:
+        return None
+    return compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised)
+
+
+def goal_objects(
+    config: Config, goal: Goal, *, now: datetime, vtodo: bool, basis: str | None = None
+) -> list[DesiredObject]:
+    """The objects of one goal: two all-day events, and a task where tasks are taken."""
+    dates = goal_dates(config, goal)
+    if dates is None:
         return []
-    dates = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised)
-    done = f"Done ({_fmt(goal.done)}): " if goal.done else ""
+    done = f"Done {goal.done:%b} {goal.done.day}: " if goal.done else ""
     measure = f"Measure: {goal.measure}\n" if goal.measure else ""
-    who = _mentor_name(config)
-    due_summary = f"{done}Due to {who}: {goal.title}"
-    aim_summary = f"{done}Aim: {goal.title}"
-    due_desc = f"{measure}Promised to {who}. Your own target is {_fmt(dates.target)}."
-    aim_desc = f"{measure}Your private target. Promised to {who} for {_fmt(dates.promised)}."
-    stamp = now.astimezone(UTC)  # DTSTAMP is always UTC
+    who = mentor_name(config)
+    basis = basis or goal_basis(goal)
+    specs = [
+        ("due", f"{done}Due to {who}: {goal.title}", dates.promised,
+         f"{measure}Promised to {who}. Your own target is {_fmt(dates.target)}."),
+        ("aim", f"{done}Aim: {goal.title}", dates.target,
+         f"{measure}Your private target. Promised to {who} for {_fmt(dates.promised)}."),
+    ]  # fmt: skip
     out = []
-    for kind, summary, day, desc in (
-        ("due", due_summary, dates.promised, due_desc),
-        ("aim", aim_summary, dates.target, aim_desc),
-    ):
+    for kind, summary, day, desc in specs:
         uid = object_uid(config, "goal", goal.id, kind)
-        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", stamp)
-        out.append(DesiredObject(uid, ics, content_hash(ics), f"{summary} ({_fmt(day)})", goal.id))
+        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", now)
+        out.append(_desired(uid, kind, goal.id, ics, day, basis, f"{summary} ({_fmt(day)})"))
+    if vtodo:
+        uid = object_uid(config, "goal", goal.id, "todo")
+        desc = f"{measure}Promised to {who} for {_fmt(dates.promised)}; aim for {_fmt(dates.target)}."
+        ics = _todo(uid, goal, dates.promised, desc, f"goal:{goal.id}:todo", now)
+        out.append(_desired(uid, "todo", goal.id, ics, dates.promised, basis, f"task {goal.title}"))
     return out
 
 
-def desired_objects(config: Config, *, now: datetime) -> dict[str, DesiredObject]:
-    """Every object the calendar should hold, by UID."""
+def _desired(uid: str, kind: str, goal: str, ics: str, day: date, basis: str, label: str) -> DesiredObject:
+    return DesiredObject(uid, kind, goal, ics, content_hash(ics), significant_hash(ics), day.isoformat(), basis, label)
+
+
+def desired_objects(
+    config: Config, *, now: datetime, vtodo: bool = True, bases: dict[str, str] | None = None
+) -> dict[str, DesiredObject]:
+    """Every object the calendar should hold, by UID. `bases`: each goal's fingerprint as
+    configured, when `config` carries goals as changed by the calendar app."""
     objects: dict[str, DesiredObject] = {}
     for goal in config.goals:
-        for obj in goal_objects(config, goal, now=now):
+        for obj in goal_objects(config, goal, now=now, vtodo=vtodo, basis=(bases or {}).get(goal.id)):
             objects[obj.uid] = obj
     return objects

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from assistant.config import Config
 from assistant.core import draft as drafts
-from assistant.core.calendar import desired_objects
+from assistant.core.calendar import desired_objects, goal_basis
 from assistant.core.digest import compose_digest, digest_due, digest_sections
 from assistant.core.followups import MailContext, RequestInputs, step
-from assistant.core.model import BOUNCED, CLOSED, REPLIED, CalendarRecord, MailMessage, MailSnapshot, RequestRecord
+from assistant.core.model import (
+    BOUNCED,
+    CLOSED,
+    REPLIED,
+    CalendarRecord,
+    CalendarSnapshot,
+    GoalOverride,
+    MailMessage,
+    MailSnapshot,
+    RequestRecord,
+)
 from assistant.core.plan import Action, Plan, SendDigest
+from assistant.core.readback import effective_goals, read_back
 from assistant.core.reconcile import reconcile
 from assistant.core.replies import RequestKeys, assign, conversation_keys
 from assistant.core.requests import Thread, bcc_copies, find_threads
@@ -26,6 +37,7 @@ class State:
     requests: dict[str, RequestRecord]
     calendar: dict[str, CalendarRecord]
     last_digest: str | None = None  # the period of the last digest sent
+    overrides: dict[str, GoalOverride] = field(default_factory=dict)
 
 
 def _new_record(thread: Thread) -> RequestRecord:
@@ -152,22 +164,46 @@ def decide(
     *,
     now: datetime,
     since: date,
+    calendar: CalendarSnapshot | None = None,
 ) -> Plan:
-    """The plan for one cycle. `snapshot` is None when the mailbox was not read."""
+    """The plan for one cycle. `snapshot` is None when the mailbox was not read, `calendar`
+    None when the calendar server was not (then nothing is read back from it)."""
     actions: list[Action] = []
     records: tuple[RequestRecord, ...] = tuple(state.requests.values())
-    notes: tuple[str, ...] = ()
+    notes: list[str] = []
     if snapshot is not None:
-        mail_actions, records, notes = decide_mail(snapshot, state.requests, config, templates, now=now, since=since)
+        mail_actions, records, mail_notes = decide_mail(
+            snapshot, state.requests, config, templates, now=now, since=since
+        )
         actions.extend(mail_actions)
-    kept: tuple[CalendarRecord, ...] = tuple(state.calendar.values())
+        notes.extend(mail_notes)
+    cal_records, overrides = dict(state.calendar), dict(state.overrides)
+    if calendar is not None:
+        cal_records, overrides, cal_notes = read_back(cal_records, calendar, config, overrides, now=now)
+        notes.extend(cal_notes)
+    goals, overrides = effective_goals(config.goals, overrides)
+    effective = replace(config, goals=goals)
+    kept: tuple[CalendarRecord, ...] = tuple(cal_records.values())
     if config.calendar is not None:
-        cal_actions, kept = reconcile(desired_objects(config, now=now), state.calendar)
+        vtodo = calendar.supports_vtodo if calendar is not None else True
+        desired = desired_objects(effective, now=now, vtodo=vtodo, bases=_bases(config))
+        cal_actions, kept = reconcile(desired, cal_records, now=now)
         actions.extend(cal_actions)
-    digest = _digest(config, records, state, now=now)
+    digest = _digest(effective, records, state, now=now)
     if digest is not None:
         actions.append(digest)
-    return Plan(actions=tuple(actions), requests=records, calendar=kept, notes=notes)
+    return Plan(
+        actions=tuple(actions),
+        requests=records,
+        calendar=kept,
+        overrides=tuple(overrides.values()),
+        notes=tuple(notes),
+    )
+
+
+def _bases(config: Config) -> dict[str, str]:
+    """Each goal's fingerprint as the resident wrote it (not as the calendar changed it)."""
+    return {g.id: goal_basis(g) for g in config.goals}
 
 
 def _digest(config: Config, records: tuple[RequestRecord, ...], state: State, *, now: datetime) -> SendDigest | None:

@@ -142,6 +142,12 @@ class CalendarRecord:
     etag: str | None
     hash: str
     goal: str = ""
+    kind: str = ""  # due | aim | todo | checkins | review
+    sequence: int = 0
+    significant: str = ""  # hash of the properties whose change bumps SEQUENCE
+    day: str = ""  # the date we put it on (due/aim: DTSTART; todo: DUE)
+    basis: str = ""  # fingerprint of the goal (or contract) it was rendered from
+    deleted_by_user: bool = False  # the resident deleted it: not recreated until `basis` changes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +156,42 @@ class CalendarRecord:
     def from_dict(cls, data: dict[str, Any]) -> CalendarRecord:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class GoalOverride:
+    """What the resident changed in a calendar app, adopted for one goal (a row of the state)."""
+
+    id: str
+    basis: str  # the goal's fingerprint when this was adopted; a config edit supersedes it
+    done: str | None = None  # ISO date the task was completed
+    promised: str | None = None  # ISO date the deadline event was moved to
+    moved_from: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GoalOverride:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ServerObject:
+    """A calendar object as the server has it now; `ics` None means it is gone."""
+
+    href: str
+    etag: str | None
+    ics: str | None
+
+
+@dataclass(frozen=True)
+class CalendarSnapshot:
+    """What the calendar server showed this cycle: our objects that changed there."""
+
+    supports_vtodo: bool
+    changed: dict[str, ServerObject]  # by UID, only objects of ours whose ETag moved
 
 
 @dataclass(frozen=True)

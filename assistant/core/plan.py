@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.core.model import CalendarRecord, RequestRecord
+from assistant.core.model import CalendarRecord, GoalOverride, RequestRecord
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,15 @@ class PutCalendarObject:
     """Create (etag None: If-None-Match *) or update (If-Match etag) one calendar object."""
 
     uid: str
-    href: str
+    href: str  # "" to create at the calendar's URL for this UID
     ics: str = field(repr=False)
     hash: str
     etag: str | None
     summary: str
-    goal: str = ""
+    record: CalendarRecord  # what to remember once written (href and ETag filled in then)
 
     def describe(self) -> str:
-        verb = "create" if self.etag is None else "update"
+        verb = "create" if not self.href or self.etag is None else "update"
         return f"{verb} calendar entry {self.summary!r} ({self.uid})"
 
 
@@ -119,7 +119,8 @@ class Plan:
 
     actions: tuple[Action, ...] = ()
     requests: tuple[RequestRecord, ...] = ()
-    calendar: tuple[CalendarRecord, ...] = ()
+    calendar: tuple[CalendarRecord, ...] = ()  # every calendar record, as before the actions
+    overrides: tuple[GoalOverride, ...] = ()  # what the calendar app changed, adopted
     notes: tuple[str, ...] = ()
 
     @property
