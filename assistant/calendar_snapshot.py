@@ -9,6 +9,7 @@ nothing new costs one request.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from assistant.adapters.caldav import CalendarStore, href_path
@@ -16,14 +17,26 @@ from assistant.core.model import CalendarRecord, CalendarSnapshot, ServerObject
 
 log = logging.getLogger(__name__)
 
+FULL_LISTING_EVERY = timedelta(hours=24)
 
-def read_calendar(store: CalendarStore, records: dict[str, CalendarRecord], meta: dict[str, Any]) -> CalendarSnapshot:
+
+def read_calendar(
+    store: CalendarStore,
+    records: dict[str, CalendarRecord],
+    meta: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> CalendarSnapshot:
     """Our objects that changed on the server since the last cycle; updates `meta`'s token."""
     if meta.get("calendar_url") != store.url or "calendar_vtodo" not in meta:
         meta["calendar_url"] = store.url
         meta["calendar_vtodo"] = store.supports_vtodo()
         meta.pop("calendar_sync_token", None)
-    changes = store.changes(meta.get("calendar_sync_token"))
+    token = meta.get("calendar_sync_token")
+    if now is not None and meta.get("calendar_full_at", "") < (now - FULL_LISTING_EVERY).isoformat():
+        token = None  # now and then a full listing, to catch anything a token missed
+        meta["calendar_full_at"] = now.isoformat(timespec="seconds")
+    changes = store.changes(token)
     if changes.token:
         meta["calendar_sync_token"] = changes.token
     ours = {href_path(r.href): r for r in records.values() if r.href}
@@ -48,6 +61,25 @@ def read_calendar(store: CalendarStore, records: dict[str, CalendarRecord], meta
     if changed:
         log.debug("Calendar: %d of our objects changed on the server", len(changed))
     return CalendarSnapshot(supports_vtodo=bool(meta["calendar_vtodo"]), changed=changed)
+
+
+def advance_token(store: CalendarStore, records: dict[str, CalendarRecord], meta: dict[str, Any]) -> None:
+    """After our own writes: move the sync token past them, unless something else changed too.
+
+    A server need not report an object that was created and deleted between two tokens;
+    without this, an object we created and the resident then deleted could go unnoticed.
+    """
+    token = meta.get("calendar_sync_token")
+    if not token:
+        return
+    changes = store.changes(token)
+    if changes.full or not changes.token:
+        meta.pop("calendar_sync_token", None)
+        return
+    ours = {href_path(r.href): r.etag for r in records.values() if r.href}
+    if all(path in ours and etag is not None and etag == ours[path] for path, etag in changes.objects.items()):
+        meta["calendar_sync_token"] = changes.token
+    # else: keep the old token, so the next cycle reads those other changes
 
 
 def _fetch(store: CalendarStore, record: CalendarRecord) -> ServerObject:

@@ -19,7 +19,9 @@ from rich.table import Table
 from assistant import clock
 from assistant.adapters import secrets
 from assistant.adapters.store import Store
+from assistant.cli_goals import goal
 from assistant.config import Config, find_config, load_config
+from assistant.core.goals import lint_goal
 from assistant.core.status import build_status
 from assistant.errors import AssistantError
 
@@ -75,20 +77,16 @@ def _fail(exc: AssistantError) -> None:
     sys.exit(exc.exit_code)
 
 
-def handles_errors(fn: F) -> F:
-    """Turn an AssistantError into its message, advice and exit code."""
+class _Main(click.Group):
+    """Every command's AssistantError becomes its message, advice and exit code."""
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return fn(*args, **kwargs)
+            return super().invoke(ctx)
         except AssistantError as exc:
             _fail(exc)
         except KeyboardInterrupt:
             sys.exit(130)
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper  # type: ignore[return-value]
 
 
 class Context:
@@ -104,7 +102,7 @@ class Context:
         return self._config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The config file.")
 @click.option("-v", "--verbose", count=True, help="More detail in the log (-vv: libraries too).")
 @click.version_option(package_name="mentor-assistant")
@@ -119,7 +117,6 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Print what would be done; change nothing.")
 @click.pass_obj
-@handles_errors
 def once(obj: Context, dry_run: bool) -> None:
     """Run one full cycle (mail scan, flags, drafts, calendar) and exit."""
     from assistant.cycle import run_cycle
@@ -146,7 +143,6 @@ def once(obj: Context, dry_run: bool) -> None:
 
 @main.command()
 @click.pass_obj
-@handles_errors
 def run(obj: Context) -> None:
     """The daemon, in the foreground (what systemd starts)."""
     from assistant.daemon import run_daemon
@@ -157,12 +153,11 @@ def run(obj: Context) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable document.")
 @click.pass_obj
-@handles_errors
 def status(obj: Context, as_json: bool) -> None:
     """Requests, goals and the next check-in."""
     config = obj.config
     session = Store(config.state_path).read()
-    doc = build_status(config, session.requests, now=clock.now())
+    doc = build_status(config, session.requests, now=clock.now(), overrides=session.overrides)
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
@@ -187,7 +182,9 @@ def _print_status(doc: dict[str, Any]) -> None:
             goals.add_column(column)
         for g in doc["goals"]:
             state = g["status"] + (" (overdue)" if g.get("overdue") else "")
-            goals.add_row(g["id"], g["title"], g["target"], g["deadline"], state)
+            goals.add_row(
+                g["id"], g["title"], g["target"], g["deadline"], state + (f"\n{g['note']}" if g.get("note") else "")
+            )
         console.print(goals)
     for c in doc["checkins"]:
         console.print(f"[bold]Next check-in[/] {_short(c['start'])}")
@@ -215,11 +212,13 @@ def _short(iso: str | None) -> str:
 @main.command("check-config")
 @click.option("--offline", is_flag=True, help="Only validate the file; do not log in anywhere.")
 @click.pass_obj
-@handles_errors
 def check_config(obj: Context, offline: bool) -> None:
     """Validate the config file and, unless --offline, log in to each server."""
     config = obj.config
     click.echo(f"{obj.config_path}: valid")
+    for g in config.goals:
+        for problem in lint_goal(g, config):
+            click.echo(f"  goal {g.id} is not yet SMART: {problem}")
     if offline:
         return
     from assistant.adapters.caldav import CalendarStore
@@ -247,10 +246,12 @@ def check_config(obj: Context, offline: bool) -> None:
             click.echo(f"CalDAV {cal.url}: logged in; the calendar {cal.calendar!r} will be created on the first run")
 
 
+main.add_command(goal)
+
+
 @main.command()
 @click.argument("message_id")
 @click.pass_obj
-@handles_errors
 def track(obj: Context, message_id: str) -> None:
     """Start tracking a sent message by its Message-ID."""
     from assistant.core.headers import normalize_message_id
@@ -270,7 +271,6 @@ def track(obj: Context, message_id: str) -> None:
 @main.command()
 @click.argument("request_id")
 @click.pass_obj
-@handles_errors
 def untrack(obj: Context, request_id: str) -> None:
     """Stop tracking a request (by the id `status` shows, or its Message-ID)."""
     from dataclasses import replace
@@ -297,7 +297,6 @@ def untrack(obj: Context, request_id: str) -> None:
     help="Which IMAP server to start (auto: Dovecot when installed, else pymap).",
 )
 @click.pass_obj
-@handles_errors
 def demo(obj: Context, keep: bool, imap: str) -> None:
     """The whole loop on throwaway local servers over a simulated five weeks."""
     from assistant.demo import run_demo

@@ -13,7 +13,7 @@ from assistant.adapters.imap import Mailbox
 from assistant.adapters.smtp import send_to_resident
 from assistant.adapters.store import Store, StoreSession
 from assistant.apply import ApplyReport, apply_plan
-from assistant.calendar_snapshot import read_calendar
+from assistant.calendar_snapshot import advance_token, read_calendar
 from assistant.config import Config
 from assistant.core.decide import decide
 from assistant.core.model import CalendarSnapshot
@@ -53,7 +53,7 @@ def _digest_sender(config: Config) -> Callable[[bytes], None] | None:
 
 
 def _open_calendar(
-    config: Config, session: StoreSession, *, dry_run: bool
+    config: Config, session: StoreSession, *, dry_run: bool, now: datetime
 ) -> tuple[CalendarStore | None, CalendarSnapshot | None]:
     """Connect to the calendar (by its remembered URL when there is one) and read what changed."""
     cal = config.calendar
@@ -63,12 +63,12 @@ def _open_calendar(
     try:
         store = CalendarStore.connect(cal, password, create=not dry_run, known_url=known)
         try:
-            snapshot = read_calendar(store, session.calendar, session.meta)
+            snapshot = read_calendar(store, session.calendar, session.meta, now=now)
         except CalendarGone:
             store.close()
             session.meta.pop("calendar_url", None)
             store = CalendarStore.connect(cal, password, create=not dry_run)
-            snapshot = read_calendar(store, session.calendar, session.meta)
+            snapshot = read_calendar(store, session.calendar, session.meta, now=now)
     except UnavailableError:
         if not dry_run:
             raise
@@ -100,13 +100,16 @@ def _cycle(config: Config, session: StoreSession, *, now: datetime, dry_run: boo
         snapshot = read_mailbox(mailbox, config, since=since, session=session, manual=manual)
         cal_snapshot = None
         if config.calendar is not None:
-            calendar, cal_snapshot = _open_calendar(config, session, dry_run=dry_run)
+            calendar, cal_snapshot = _open_calendar(config, session, dry_run=dry_run, now=now)
         plan = decide(snapshot, session.state(), config, templates, now=now, since=since, calendar=cal_snapshot)
         if dry_run:
             return CycleResult(plan, None)
         report = apply_plan(
             plan, session, mailbox=mailbox, calendar=calendar, now=now, send_digest=_digest_sender(config)
         )
+        if calendar is not None and plan.calendar_actions:
+            advance_token(calendar, session.calendar, session.meta)
+            session.save()
         return CycleResult(plan, report)
     finally:
         mailbox.close()

@@ -115,13 +115,14 @@ def write_config(
     goals: str = "",
     extra: str = "",
     mentors: str | None = None,
+    calendar_name: str = "Mentorship",
 ) -> Path:
     cal = ""
     if calendar is not None:
         cal = textwrap.dedent(f"""
             [calendar]
             url = "{calendar.url}"
-            calendar = "Mentorship"
+            calendar = "{calendar_name}"
             username = "{cal_user or user.username.split("@")[0]}"
             password = "x"
         """)

@@ -147,6 +147,7 @@ def test_once_acts_on_the_three_requests_and_the_goal(mail_user, radicale, tmp_p
             "status": "open",
             "owner": "me",
             "overdue": False,
+            "note": "",
         }
     ]
 

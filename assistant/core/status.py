@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from assistant.config import Config
 from assistant.core.checkins import agenda, next_checkin
 from assistant.core.deadlines import compute_deadlines
-from assistant.core.model import REPLIED, RequestRecord
+from assistant.core.model import REPLIED, GoalOverride, RequestRecord
+from assistant.core.readback import effective_goals
 
 
-def build_status(config: Config, requests: dict[str, RequestRecord], *, now: datetime) -> dict[str, Any]:
-    """The `status --json` document."""
+def build_status(
+    config: Config,
+    requests: dict[str, RequestRecord],
+    *,
+    now: datetime,
+    overrides: dict[str, GoalOverride] | None = None,
+) -> dict[str, Any]:
+    """The `status --json` document. `overrides`: what the calendar app changed, adopted."""
     ordered = sorted(requests.values(), key=lambda r: (r.sent_at, r.id))
+    goals, kept = effective_goals(config.goals, overrides or {})
+    config = replace(config, goals=goals)
     return {
         "requests": [
             {
@@ -29,21 +39,28 @@ def build_status(config: Config, requests: dict[str, RequestRecord], *, now: dat
             }
             for r in ordered
         ],
-        "goals": _goals(config, now=now),
+        "goals": _goals(config, kept, now=now),
         "checkins": _checkins(config, now=now),
         "mentors": _mentors(config, ordered, now=now),
     }
 
 
-def _goals(config: Config, *, now: datetime) -> list[dict[str, Any]]:
+def _goals(config: Config, overrides: dict[str, GoalOverride], *, now: datetime) -> list[dict[str, Any]]:
     today = now.astimezone(config.tz).date()
     out = []
     for goal in config.goals:
         if goal.estimate is None:
             continue
         dates = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised)
+        override = overrides.get(goal.id)
+        notes = []
+        if override and override.promised:
+            notes.append(f"deadline moved in your calendar from {override.moved_from} to {override.promised}")
+        if override and override.done:
+            notes.append(f"completed in your task app on {override.done}")
         out.append(
             {
+                "note": "; ".join(notes),
                 "id": goal.id,
                 "title": goal.title,
                 "target": dates.target.isoformat(),

@@ -1,0 +1,85 @@
+"""Editing config.toml in place with tomlkit: comments, order and layout are kept.
+
+Every edit is validated as a whole config before it is written, atomically, with the
+file's own permissions; an edit that would make the config invalid changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from assistant.adapters.store import atomic_write
+from assistant.config import Config, parse_config
+from assistant.errors import ConfigError
+
+
+def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"], source=str(path)) from None
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"], source=str(path)) from None
+    change(document)
+    text = tomlkit.dumps(document)
+    config = parse_config(tomllib.loads(text), source=path)  # raises before anything is written
+    mode = path.stat().st_mode & 0o777
+    atomic_write(path, text.encode("utf-8"))
+    os.chmod(path, mode)
+    return config
+
+
+def _goals(document: tomlkit.TOMLDocument) -> AoT:
+    goals = document.get("goals")
+    if goals is None:
+        goals = tomlkit.aot()
+        document.append("goals", goals)
+    if not isinstance(goals, AoT):
+        raise ConfigError(["goals: must be written as [[goals]] tables"])
+    return goals
+
+
+def _find(document: tomlkit.TOMLDocument, goal_id: str) -> Table:
+    for table in _goals(document):
+        if table.get("id") == goal_id:
+            return cast(Table, table)
+    known = ", ".join(str(t.get("id")) for t in _goals(document)) or "none yet"
+    raise ConfigError([f"goals: there is no goal with id {goal_id!r} (known: {known})"])
+
+
+def add_goal(path: Path, fields: dict[str, Any]) -> Config:
+    """Append a [[goals]] table."""
+
+    def change(document: tomlkit.TOMLDocument) -> None:
+        goals = _goals(document)
+        if any(t.get("id") == fields["id"] for t in goals):
+            raise ConfigError([f"goals: a goal with id {fields['id']!r} already exists; use `goal edit`"])
+        table = tomlkit.table()
+        for key, value in fields.items():
+            if value is not None:
+                table.add(key, value)
+        goals.append(table)
+
+    return _edit(path, change)
+
+
+def update_goal(path: Path, goal_id: str, fields: dict[str, Any], *, remove: tuple[str, ...] = ()) -> Config:
+    """Set (or remove) keys of one goal, leaving the rest of the file as it was."""
+
+    def change(document: tomlkit.TOMLDocument) -> None:
+        table = _find(document, goal_id)
+        for key, value in fields.items():
+            if value is not None:
+                table[key] = value
+        for key in remove:
+            if key in table:
+                del table[key]
+
+    return _edit(path, change)

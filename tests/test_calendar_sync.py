@@ -1,0 +1,281 @@
+"""Goals in the calendar, synced both ways, against real Radicale and Xandikos; then read
+by real calendar clients (vdirsyncer to a local directory, khal and todoman)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from caldav.davclient import DAVClient
+
+from assistant.adapters import caldav as caldav_adapter
+from tests.conftest import write_config
+from tests.test_end_to_end import NOW, cli
+
+pytestmark = pytest.mark.integration
+GOALS = textwrap.dedent("""
+    [[goals]]
+    id = "qi-proposal"
+    title = "First draft of the QI proposal"
+    measure = "a 3-5 page draft sent to Dr. Smith"
+    relevant = "inpatient anticoagulation QI project"
+    owner = "me"
+    start = 2026-11-24
+    estimate = "2w"
+
+    [[goals]]
+    id = "abstract"
+    title = "Submit the QI abstract"
+    measure = "submitted to the regional meeting"
+    owner = "me"
+    start = 2026-11-24
+    estimate = "10d"
+""")
+MENTOR = '\n[[mentors]]\nname = "Dr. Jane Smith"\nemail = ["jsmith@hospital.org"]\n'
+_names = itertools.count()
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def server(request):
+    return request.getfixturevalue(request.param)
+
+
+class World:
+    def __init__(self, server, mail_user, tmp_path, *, vevent_only=False):
+        self.server = server
+        self.user = mail_user.username.split("@")[0] if server.kind == "radicale" else "user"
+        self.name = f"Mentorship {next(_names)}"
+        self.client = DAVClient(url=server.url, username=self.user, password="x", timeout=30)
+        if vevent_only:
+            self.client.principal().make_calendar(name=self.name, supported_calendar_component_set=["VEVENT"])
+        self.config = write_config(tmp_path / "config.toml", user=mail_user, calendar=server, cal_user=self.user,
+                                   goals=GOALS, mentors=MENTOR, calendar_name=self.name)  # fmt: skip
+
+    def calendar(self):
+        return next(c for c in self.client.principal().calendars() if c.get_display_name() == self.name)
+
+    def objects(self) -> dict[str, tuple[str, str]]:
+        """marker (goal:kind) -> (etag, ics)"""
+        out = {}
+        for obj in self.calendar().objects(load_objects=True):
+            data = obj.data
+            if data is None:
+                continue  # listed by the library but gone on the server
+            marker = data.split("X-MENTOR-ASSISTANT:")[1].split("\r\n")[0].split("\n")[0].strip()
+            out[marker] = (obj.props.get("{DAV:}getetag") or "", data)
+        return out
+
+    def edit(self, marker: str, change) -> None:
+        for obj in self.calendar().objects(load_objects=True):
+            if f"X-MENTOR-ASSISTANT:{marker}" in obj.data:
+                obj.data = change(obj.data)
+                obj.save()
+                return
+        raise AssertionError(marker)
+
+    def delete(self, marker: str) -> None:
+        for obj in self.calendar().objects(load_objects=True):
+            if f"X-MENTOR-ASSISTANT:{marker}" in obj.data:
+                obj.delete()
+                return
+        raise AssertionError(marker)
+
+    def status(self, now):
+        return {g["id"]: g for g in json.loads(cli(self.config, "status", "--json", now=now)[1])["goals"]}
+
+
+def test_create_noop_change_delete(server, mail_user, tmp_path, monkeypatch):
+    w = World(server, mail_user, tmp_path)
+    code, out = cli(w.config, "once")
+    assert code == 0, out
+    objects = w.objects()
+    assert set(objects) == {f"goal:{g}:{k}" for g in ("qi-proposal", "abstract") for k in ("due", "aim", "todo")}
+    assert "DTSTART;VALUE=DATE:20261215" in objects["goal:qi-proposal:due"][1]
+    assert "DUE;VALUE=DATE:20261215" in objects["goal:qi-proposal:todo"][1]
+
+    # No change: nothing written, and at most two requests to the calendar server.
+    requests = []
+    original = caldav_adapter.CalendarStore._request
+    monkeypatch.setattr(caldav_adapter.CalendarStore, "_request",
+                        lambda self, method, *a, **k: requests.append(method) or original(self, method, *a, **k))  # fmt: skip
+    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=5))
+    assert "Nothing to do." in out
+    assert w.objects() == objects
+    assert len(requests) <= 2 and "PUT" not in requests, requests
+    monkeypatch.undo()
+
+    # A changed estimate updates that goal's objects in place, SEQUENCE up; the other goal is untouched.
+    w.config.write_text(w.config.read_text().replace('estimate = "10d"', 'estimate = "3w"'))
+    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=10))
+    assert out.count("update calendar entry") == 3 and "create" not in out and "delete" not in out
+    after = w.objects()
+    assert after["goal:qi-proposal:due"] == objects["goal:qi-proposal:due"]
+    assert "SEQUENCE:1" in after["goal:abstract:due"][1]
+
+    # A removed goal's objects are deleted.
+    text = w.config.read_text()
+    w.config.write_text(text[: text.index('[[goals]]\nid = "abstract"')])
+    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=15))
+    assert out.count("delete calendar entry") == 3, out
+    assert set(w.objects()) == {"goal:qi-proposal:due", "goal:qi-proposal:aim", "goal:qi-proposal:todo"}
+
+
+def test_completion_move_and_deletion_are_read_back(server, mail_user, tmp_path):
+    w = World(server, mail_user, tmp_path)
+    assert cli(w.config, "once")[0] == 0
+    # In a task app: the abstract's task is completed. In a calendar app: the proposal's
+    # deadline moves three days later, and its "Aim" event is deleted.
+    w.edit("goal:abstract:todo", lambda d: d.replace("STATUS:NEEDS-ACTION", "STATUS:COMPLETED\r\nPERCENT-COMPLETE:100"))
+    w.edit("goal:qi-proposal:due", lambda d: d.replace("20261215", "20261218").replace("20261216", "20261219"))
+    w.delete("goal:qi-proposal:aim")
+    later = NOW + timedelta(days=1)
+    code, out = cli(w.config, "once", now=later)
+    assert code == 0, out
+    assert "marked done" in out and "that is now the promised date" in out and "stays deleted" in out
+    goals = w.status(later)
+    assert goals["abstract"]["status"] == "done" and "task app" in goals["abstract"]["note"]
+    assert goals["qi-proposal"]["deadline"] == "2026-12-18"
+    assert "moved in your calendar from 2026-12-15 to 2026-12-18" in goals["qi-proposal"]["note"]
+    objects = w.objects()
+    assert "goal:qi-proposal:aim" not in objects  # not recreated
+    assert "SUMMARY:Done" in objects["goal:abstract:due"][1].replace("\r\n ", "")
+    assert "DUE;VALUE=DATE:20261218" in objects["goal:qi-proposal:todo"][1]
+    # Quiet afterwards.
+    code, out = cli(w.config, "once", now=later + timedelta(minutes=5))
+    assert "Nothing to do." in out, out
+    # Editing the goal in the config brings the deleted event back and supersedes the move.
+    w.config.write_text(w.config.read_text().replace('measure = "a 3-5 page draft', 'measure = "a 4-page draft'))
+    code, out = cli(w.config, "once", now=later + timedelta(minutes=10))
+    assert "create calendar entry 'Aim: First draft of the QI proposal" in out, out
+    assert w.status(later)["qi-proposal"]["deadline"] == "2026-12-15"
+
+
+def test_a_412_race_is_resolved_without_losing_the_users_change(server, mail_user, tmp_path, monkeypatch):
+    w = World(server, mail_user, tmp_path)
+    assert cli(w.config, "once")[0] == 0
+    w.config.write_text(w.config.read_text().replace('measure = "submitted', 'measure = "accepted'))
+    original = caldav_adapter.CalendarStore.put
+    raced = []
+
+    def put_after_a_user_edit(self, href, ics, *, etag):
+        if etag is not None and not raced:
+            raced.append(href)  # the resident edits the same object between our read and our write
+            w.edit("goal:abstract:aim", lambda d: d.replace("DESCRIPTION:", "DESCRIPTION:(note) "))
+        return original(self, href, ics, etag=etag)
+
+    monkeypatch.setattr(caldav_adapter.CalendarStore, "put", put_after_a_user_edit)
+    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=5))
+    assert code == 0, out
+    assert raced
+    objects = w.objects()
+    assert list(objects).count("goal:abstract:aim") == 1  # no duplicate
+    assert "accepted" in objects["goal:abstract:aim"][1].replace("\r\n ", "")
+    monkeypatch.undo()
+    # A date moved by the user during the race is not overwritten: it is read back next cycle.
+    w.config.write_text(w.config.read_text().replace('measure = "accepted', 'measure = "presented'))
+    raced.clear()
+
+    def put_after_a_move(self, href, ics, *, etag):
+        if etag is not None and not raced and "goal:abstract:due" in ics:
+            raced.append(href)
+            w.edit("goal:abstract:due", lambda d: d.replace("20261215", "20261218").replace("20261216", "20261219"))
+        return original(self, href, ics, etag=etag)
+
+    monkeypatch.setattr(caldav_adapter.CalendarStore, "put", put_after_a_move)
+    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=10))
+    monkeypatch.undo()
+    assert raced
+    assert "changed in the calendar meanwhile" in out
+    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=15))
+    assert code == 0, out
+    assert w.status(NOW + timedelta(minutes=15))["abstract"]["deadline"] == "2026-12-18"
+
+
+def test_a_vevent_only_calendar_gets_events_and_no_tasks(server, mail_user, tmp_path):
+    w = World(server, mail_user, tmp_path, vevent_only=True)
+    code, out = cli(w.config, "once")
+    assert code == 0, out
+    assert set(w.objects()) == {f"goal:{g}:{k}" for g in ("qi-proposal", "abstract") for k in ("due", "aim")}
+    assert "Nothing to do." in cli(w.config, "once", now=NOW + timedelta(minutes=1))[1]
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    assert Path(found).exists(), f"{name} is not installed (it comes with mentor-assistant[test])"
+    return found
+
+
+def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, tmp_path):
+    w = World(server, mail_user, tmp_path)
+    assert cli(w.config, "once")[0] == 0
+    local = tmp_path / "vdir"
+    local.mkdir()
+    vconf = tmp_path / "vdirsyncer.conf"
+    vconf.write_text(
+        textwrap.dedent(f"""
+        [general]
+        status_path = "{tmp_path / "status"}/"
+        [pair mentorship]
+        a = "local"
+        b = "remote"
+        collections = null
+        [storage local]
+        type = "filesystem"
+        path = "{local}/"
+        fileext = ".ics"
+        [storage remote]
+        type = "caldav"
+        url = "{w.calendar().url}"
+        username = "{w.user}"
+        password = "x"
+    """)
+    )
+    for step in ("discover", "sync"):
+        done = subprocess.run(
+            [_tool("vdirsyncer"), "-c", str(vconf), step], capture_output=True, text=True, input="y\n", timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    khal = tmp_path / "khal.conf"
+    khal.write_text(
+        textwrap.dedent(f"""
+        [calendars]
+        [[mentorship]]
+        path = {local}/
+        type = calendar
+        [locale]
+        timeformat = %H:%M
+        dateformat = %Y-%m-%d
+        longdateformat = %Y-%m-%d
+        datetimeformat = %Y-%m-%d %H:%M
+        longdatetimeformat = %Y-%m-%d %H:%M
+    """)
+    )
+    listing = subprocess.run(
+        [_tool("khal"), "-c", str(khal), "list", "2026-11-24", "60d"], capture_output=True, text=True, timeout=120
+    )
+    assert listing.returncode == 0, listing.stderr
+    days = listing.stdout.split("\n")
+
+    def under(day: str) -> str:
+        start = next(i for i, line in enumerate(days) if day in line)
+        return "\n".join(days[start : start + 4])
+
+    assert "Due to Dr. Jane Smith: First draft of the QI proposal" in under("2026-12-15")
+    assert "Aim: First draft of the QI proposal" in under("2026-12-08")
+    assert "Aim: Submit the QI abstract" in under("2026-12-04")
+    todo_conf = tmp_path / "todoman.py"
+    todo_conf.write_text(f'path = "{local}"\ndate_format = "%Y-%m-%d"\n')
+    tasks = subprocess.run(
+        [_tool("todo"), "--config", str(todo_conf), "list"], capture_output=True, text=True, timeout=120
+    )
+    assert tasks.returncode == 0, tasks.stderr
+    assert any("2026-12-15" in line and "First draft of the QI proposal" in line for line in tasks.stdout.splitlines())
+    assert any("Submit the QI abstract" in line for line in tasks.stdout.splitlines())
+    print("\n" + listing.stdout + "\n" + tasks.stdout)
