@@ -55,8 +55,15 @@ class World:
         self.client = DAVClient(url=server.url, username=self.user, password="x", timeout=30)
         if vevent_only:
             self.client.principal().make_calendar(name=self.name, supported_calendar_component_set=["VEVENT"])
-        self.config = write_config(tmp_path / "config.toml", user=mail_user, calendar=server, cal_user=self.user,
-                                   goals=GOALS, mentors=MENTOR, calendar_name=self.name)  # fmt: skip
+        self.config = write_config(
+            tmp_path / "config.toml",
+            user=mail_user,
+            calendar=server,
+            cal_user=self.user,
+            goals=GOALS,
+            mentors=MENTOR,
+            calendar_name=self.name,
+        )
 
     def calendar(self):
         return next(c for c in self.client.principal().calendars() if c.get_display_name() == self.name)
@@ -103,8 +110,12 @@ def test_create_noop_change_delete(server, mail_user, tmp_path, monkeypatch):
     # No change: nothing written, and at most two requests to the calendar server.
     requests = []
     original = caldav_adapter.CalendarStore._request
-    monkeypatch.setattr(caldav_adapter.CalendarStore, "_request",
-                        lambda self, method, *a, **k: requests.append(method) or original(self, method, *a, **k))  # fmt: skip
+
+    def counting(self, method, *args, **kwargs):
+        requests.append(method)
+        return original(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(caldav_adapter.CalendarStore, "_request", counting)
     code, out = cli(w.config, "once", now=NOW + timedelta(minutes=5))
     assert "Nothing to do." in out
     assert w.objects() == objects
@@ -239,7 +250,12 @@ def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, t
     )
     for step in ("discover", "sync"):
         done = subprocess.run(
-            [_tool("vdirsyncer"), "-c", str(vconf), step], capture_output=True, text=True, input="y\n", timeout=120
+            [_tool("vdirsyncer"), "-c", str(vconf), step],
+            capture_output=True,
+            text=True,
+            input="y\n",
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
     khal = tmp_path / "khal.conf"
@@ -258,7 +274,11 @@ def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, t
     """)
     )
     listing = subprocess.run(
-        [_tool("khal"), "-c", str(khal), "list", "2026-11-24", "60d"], capture_output=True, text=True, timeout=120
+        [_tool("khal"), "-c", str(khal), "list", "2026-11-24", "60d"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert listing.returncode == 0, listing.stderr
     days = listing.stdout.split("\n")
@@ -273,7 +293,7 @@ def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, t
     todo_conf = tmp_path / "todoman.py"
     todo_conf.write_text(f'path = "{local}"\ndate_format = "%Y-%m-%d"\n')
     tasks = subprocess.run(
-        [_tool("todo"), "--config", str(todo_conf), "list"], capture_output=True, text=True, timeout=120
+        [_tool("todo"), "--config", str(todo_conf), "list"], capture_output=True, text=True, timeout=120, check=False
     )
     assert tasks.returncode == 0, tasks.stderr
     assert any("2026-12-15" in line and "First draft of the QI proposal" in line for line in tasks.stdout.splitlines())

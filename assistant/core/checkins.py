@@ -1,21 +1,30 @@
-"""Check-in dates from the contract, and the agenda for the next one."""
+"""The mentorship contract in time: check-in dates, the agenda, the review.
+
+Check-ins are every `every` on `weekday` at `time` (local), from `start` until `review`.
+The agenda of a check-in lists who is doing what by when: goals done since the last
+check-in, overdue ones, ones due before the following check-in, and the rest.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from assistant.config import WEEKDAYS, Config, Contract
+from assistant.config import WEEKDAYS, Config, Contract, Goal
 from assistant.core.deadlines import compute_deadlines
 
 
-def occurrences(contract: Contract, tz_name: str) -> list[datetime]:
-    """Every check-in from the first `weekday` on or after `start`, each `every`, until `review`."""
-    from zoneinfo import ZoneInfo
+def first_checkin(contract: Contract) -> date:
+    """The first `weekday` on or after the contract's start."""
+    return contract.start + timedelta(days=(WEEKDAYS.index(contract.weekday) - contract.start.weekday()) % 7)
 
+
+def occurrences(contract: Contract, tz_name: str) -> list[datetime]:
+    """Every check-in, in local time (so 16:00 stays 16:00 across daylight-saving changes)."""
     tz = ZoneInfo(tz_name)
-    first = contract.start + timedelta(days=(WEEKDAYS.index(contract.weekday) - contract.start.weekday()) % 7)
     out = []
-    day = first
+    day = first_checkin(contract)
     while day < contract.review:
         out.append(datetime.combine(day, contract.time, tzinfo=tz))
         day += contract.every
@@ -23,32 +32,53 @@ def occurrences(contract: Contract, tz_name: str) -> list[datetime]:
 
 
 def next_checkin(config: Config, *, now: datetime) -> datetime | None:
-    """The first check-in that has not started yet."""
+    """The first check-in that has not ended yet."""
     if config.contract is None:
         return None
-    return next((t for t in occurrences(config.contract, config.me.timezone) if t >= now), None)
+    duration = config.contract.duration
+    return next((t for t in occurrences(config.contract, config.me.timezone) if t + duration > now), None)
 
 
-def agenda(config: Config, *, start: datetime, now: datetime) -> list[str]:
-    """Who is doing what by when: goals done lately, due before the following check-in, overdue."""
-    assert config.contract is not None
-    horizon = (start + config.contract.every).date()
-    today = now.astimezone(config.tz).date()
-    items: list[str] = []
-    for goal in config.goals:
-        if goal.estimate is None:
-            continue
-        due = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised).promised
-        owner = "I" if goal.owner in ("me", config.me.email) else goal.owner
-        if goal.done:
-            if goal.done >= start.date() - config.contract.every:
-                items.append(f"Done: {goal.title} ({_fmt(goal.done)})")
-        elif due < today:
-            items.append(f"Overdue: {goal.title} ({owner}, was due {_fmt(due)})")
-        elif due <= horizon:
-            items.append(f"{owner}: {goal.title} by {_fmt(due)}")
-    return items
+def up_for_review(config: Config, *, now: datetime) -> bool:
+    """Whether the contract's review date has come."""
+    return config.contract is not None and now.astimezone(config.tz).date() >= config.contract.review
+
+
+def _owner(goal: Goal, config: Config) -> str:
+    if goal.owner in ("me", "", config.me.email):
+        return config.me.name.split()[0] if config.me.name else "me"
+    mentor = config.mentor_for(goal.owner) if "@" in goal.owner else None
+    return mentor.name if mentor else goal.owner
 
 
 def _fmt(day: date) -> str:
-    return f"{day:%b} {day.day}"
+    return f"{day:%a %b} {day.day}"
+
+
+def agenda(config: Config, *, start: datetime) -> list[str]:
+    """The agenda of the check-in at `start`: who is doing what by when."""
+    assert config.contract is not None
+    every = config.contract.every
+    day = start.astimezone(config.tz).date()
+    previous, following = day - every, day + every
+    done, overdue, due, rest = [], [], [], []
+    for goal in config.goals:
+        if goal.estimate is None:
+            continue
+        promised = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised).promised
+        who = _owner(goal, config)
+        if goal.done:
+            if previous < goal.done <= day:
+                done.append(f"Done since the last check-in: {goal.title} ({who}, {_fmt(goal.done)})")
+        elif promised < day:
+            overdue.append(f"Overdue: {goal.title} ({who}, promised {_fmt(promised)}): what is in the way?")
+        elif promised < following:
+            due.append(f"Due before the next check-in: {goal.title} ({who}, by {_fmt(promised)})")
+        else:
+            rest.append(f"Later: {who} is doing {goal.title} by {_fmt(promised)}")
+    return [*done, *overdue, *due, *rest] or ["No goals yet: agree on the first one."]
+
+
+def with_goals(config: Config, goals: tuple[Goal, ...]) -> Config:
+    """The config with goals as read back from the calendar."""
+    return replace(config, goals=goals)
