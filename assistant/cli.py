@@ -19,6 +19,7 @@ from rich.table import Table
 from assistant import clock
 from assistant.adapters import secrets
 from assistant.adapters.store import Store
+from assistant.cli_contract import contract
 from assistant.cli_goals import goal
 from assistant.config import Config, find_config, load_config
 from assistant.core.goals import lint_goal
@@ -186,6 +187,8 @@ def _print_status(doc: dict[str, Any]) -> None:
                 g["id"], g["title"], g["target"], g["deadline"], state + (f"\n{g['note']}" if g.get("note") else "")
             )
         console.print(goals)
+    if doc.get("contract") and doc["contract"]["up_for_review"]:
+        console.print(f"[bold yellow]Contract:[/] {escape(doc['contract']['why'])}")
     for c in doc["checkins"]:
         console.print(f"[bold]Next check-in[/] {_short(c['start'])}")
         for item in c["agenda"]:
@@ -247,6 +250,7 @@ def check_config(obj: Context, offline: bool) -> None:
 
 
 main.add_command(goal)
+main.add_command(contract)
 
 
 @main.command()

@@ -125,7 +125,7 @@ def test_status_json_is_the_design_schema(mail_user, radicale, tmp_path):
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=radicale, goals=GOAL)
     cli(config, "once")
     doc = json.loads(cli(config, "status", "--json")[1])
-    assert set(doc) == {"requests", "goals", "checkins", "mentors"}
+    assert {"requests", "goals", "checkins", "mentors"} <= set(doc)  # the schema; extensions may follow
     for r in doc["requests"]:
         assert {"id", "message_id", "mentor", "subject", "sent_at", "state", "round", "next_action_at", "why"} <= set(r)
         assert r["why"]

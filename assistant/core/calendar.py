@@ -237,8 +237,12 @@ def desired_objects(
 ) -> dict[str, DesiredObject]:
     """Every object the calendar should hold, by UID. `bases`: each goal's fingerprint as
     configured, when `config` carries goals as changed by the calendar app."""
+    from assistant.core.contract_calendar import contract_objects  # it builds on this module
+
     objects: dict[str, DesiredObject] = {}
     for goal in config.goals:
         for obj in goal_objects(config, goal, now=now, vtodo=vtodo, basis=(bases or {}).get(goal.id)):
             objects[obj.uid] = obj
+    for obj in contract_objects(config, now=now):
+        objects[obj.uid] = obj
     return objects

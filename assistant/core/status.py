@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.config import Config
-from assistant.core.checkins import agenda, next_checkin
+from assistant.core.checkins import agenda, next_checkin, up_for_review
 from assistant.core.deadlines import compute_deadlines
 from assistant.core.model import REPLIED, GoalOverride, RequestRecord
 from assistant.core.readback import effective_goals
@@ -42,6 +42,26 @@ def build_status(
         "goals": _goals(config, kept, now=now),
         "checkins": _checkins(config, now=now),
         "mentors": _mentors(config, ordered, now=now),
+        "contract": _contract(config, now=now),
+    }
+
+
+def _contract(config: Config, *, now: datetime) -> dict[str, Any] | None:
+    contract = config.contract
+    if contract is None:
+        return None
+    review = up_for_review(config, now=now)
+    return {
+        "mentor": contract.mentor,
+        "start": contract.start.isoformat(),
+        "review": contract.review.isoformat(),
+        "up_for_review": review,
+        "why": (
+            f"The review date {contract.review} has come: go back to the contract, re-evaluate the goals, "
+            "then end or redefine the relationship."
+            if review
+            else f"Check-ins run until the review on {contract.review}."
+        ),
     }
 
 
@@ -77,7 +97,7 @@ def _checkins(config: Config, *, now: datetime) -> list[dict[str, Any]]:
     start = next_checkin(config, now=now)
     if start is None:
         return []
-    return [{"start": start.isoformat(timespec="seconds"), "agenda": agenda(config, start=start, now=now)}]
+    return [{"start": start.isoformat(timespec="seconds"), "agenda": agenda(config, start=start)}]
 
 
 def _mentors(config: Config, requests: list[RequestRecord], *, now: datetime) -> list[dict[str, Any]]:

@@ -1,0 +1,128 @@
+"""The mentor/mentee contract as a document, and the draft that proposes it to the mentor.
+
+Rendered from the `[contract]` table and the goals in Jinja2's sandbox (HTML escaped),
+readable by a mentor who has never seen the tool. The proposal is a draft, never sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from html import escape
+from typing import Any
+
+from jinja2 import DictLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from assistant.config import Config
+from assistant.core.calendar import goal_dates
+from assistant.core.checkins import occurrences
+from assistant.core.contract_calendar import contract_basis
+from assistant.core.draft import NAMESPACE, salutation, sanitize
+from assistant.core.model import DRAFT_HEADER
+
+
+def _day(value: Any) -> str:
+    return f"{value:%A, %B} {value.day}, {value.year}"
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minutes"
+
+
+def contract_context(config: Config) -> dict[str, Any]:
+    """Everything the contract templates show, as plain values."""
+    contract = config.contract
+    if contract is None:
+        raise ValueError("no [contract] in the config")
+    mentor = config.mentor_for(contract.mentor)
+    name = mentor.name if mentor and mentor.name else contract.mentor
+    goals = []
+    for goal in config.goals:
+        dates = goal_dates(config, goal)
+        owner = config.me.name if goal.owner in ("me", "", config.me.email) else goal.owner
+        if mentor and goal.owner.lower() in (e.lower() for e in mentor.emails):
+            owner = name
+        promised = _day(dates.promised) if dates else "to be agreed"
+        goals.append({"title": goal.title, "measure": goal.measure, "owner": owner, "promised": promised})
+    return {
+        "me": {"name": config.me.name, "email": config.me.email, "role": config.me.role},
+        "mentor": {
+            "name": name,
+            "email": contract.mentor,
+            "title": mentor.title if mentor else "",
+            "salutation": salutation(name),
+        },
+        "start": _day(contract.start),
+        "review": _day(contract.review),
+        "my_goals": list(contract.my_goals),
+        "my_expectations": list(contract.my_expectations),
+        "mentor_expectations": list(contract.mentor_expectations),
+        "goals": goals,
+        "every_weeks": contract.every.days // 7,
+        "weekday": contract.weekday.capitalize() + "s",
+        "time": f"{contract.time:%H:%M}",
+        "duration": _duration(contract.duration),
+        "location": contract.location,
+        "dates": [_day(t) for t in occurrences(contract, config.me.timezone)],
+    }
+
+
+def render_contract(templates: dict[str, str], fmt: str, config: Config) -> str:
+    """The contract as Markdown (`md`) or HTML (`html`)."""
+    env = ImmutableSandboxedEnvironment(
+        loader=DictLoader(templates),
+        undefined=StrictUndefined,
+        autoescape=fmt == "html",
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    return env.get_template(f"contract.{fmt}.j2").render(**contract_context(config))
+
+
+def proposal_message_id(config: Config) -> str:
+    """The proposal draft's Message-ID: one per version of the contract."""
+    assert config.contract is not None
+    basis = (
+        contract_basis(config.contract)
+        + hashlib.sha256(
+            repr(
+                (config.contract.my_goals, config.contract.my_expectations, config.contract.mentor_expectations)
+            ).encode()
+        ).hexdigest()[:8]
+    )
+    token = uuid.uuid5(NAMESPACE, f"contract:{config.me.email}:{basis}").hex[:20]
+    return f"<mentor-assistant.contract.{token}@{config.me.domain}>"
+
+
+def compose_proposal(templates: dict[str, str], config: Config, *, now: datetime) -> tuple[bytes, str]:
+    """A draft to the mentor proposing the contract, the document included (text and HTML)."""
+    assert config.contract is not None
+    context = contract_context(config)
+    env = ImmutableSandboxedEnvironment(loader=DictLoader(templates), undefined=StrictUndefined)
+    letter = env.get_template("contract-proposal.txt.j2").render(**context).strip() + "\n"
+    markdown = render_contract(templates, "md", config)
+    html = render_contract(templates, "html", config)
+    message_id = proposal_message_id(config)
+    msg = EmailMessage(policy=SMTP)
+    me_local, _, me_domain = config.me.email.partition("@")
+    to_local, _, to_domain = config.contract.mentor.partition("@")
+    msg["From"] = HeaderAddress(display_name=sanitize(config.me.name), username=me_local, domain=me_domain)
+    msg["To"] = HeaderAddress(display_name=sanitize(context["mentor"]["name"]), username=to_local, domain=to_domain)
+    msg["Subject"] = "Our mentorship agreement: a proposal"
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    msg[DRAFT_HEADER] = f"contract={message_id.split('.')[2].split('@')[0]}"
+    msg.set_content(f"{letter}\n{'-' * 60}\n\n{markdown}", charset="utf-8")
+    letter_html = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in letter.strip().split("\n\n"))
+    msg.add_alternative(html.replace("<body>", f"<body>{letter_html}<hr>", 1), subtype="html", charset="utf-8")
+    return msg.as_bytes(), message_id
