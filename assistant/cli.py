@@ -100,6 +100,8 @@ class Context:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
+            plain = [s for s in (self._config.mail, self._config.smtp, self._config.calendar) if s is not None]
+            secrets.warn_if_readable(self.config_path, any(s.secret.password for s in plain))
         return self._config
 
 

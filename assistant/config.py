@@ -38,6 +38,7 @@ class Secret:
 
     password: str | None = field(default=None, repr=False)
     password_command: tuple[str, ...] = ()
+    password_env: str | None = None  # the name of an environment variable holding it
     keyring: bool = False
     auth: str = "password"  # "password" | "xoauth2"
     token_command: tuple[str, ...] = ()
@@ -265,15 +266,15 @@ _MISSING = object()
 _KEYS: dict[str, set[str]] = {
     "me": {"name", "email", "role", "aliases", "timezone"},
     "mail": {
-        "host", "port", "security", "username", "password", "password_command", "keyring", "auth",
+        "host", "port", "security", "username", "password", "password_command", "password_env", "keyring", "auth",
         "token_command", "ca_file", "sent_folder", "drafts_folder", "trash_folder", "watch", "idle",
         "poll_interval",
     },
     "smtp": {
-        "host", "port", "security", "username", "password", "password_command", "keyring", "auth",
+        "host", "port", "security", "username", "password", "password_command", "password_env", "keyring", "auth",
         "token_command", "ca_file", "digest",
     },
-    "calendar": {"url", "calendar", "username", "password", "password_command", "keyring", "ca_file"},
+    "calendar": {"url", "calendar", "username", "password", "password_command", "password_env", "keyring", "ca_file"},
     "state": {"path"},
     "followup": {"wait", "rounds", "closing_note", "business_days"},
     "tracking": {"bcc", "keyword", "since"},
@@ -395,19 +396,27 @@ def _secret(c: _Checker, table: dict[str, Any], prefix: str) -> Secret:
     password = c.get(table, "password", prefix, str, None)
     command = _argv(c, table, "password_command", prefix)
     use_keyring = c.get(table, "keyring", prefix, bool, False)
+    env = c.get(table, "password_env", prefix, str, None)
     token = _argv(c, table, "token_command", prefix)
     if auth == "xoauth2":
         if not token:
             c.add(f"{prefix}.token_command", "is required when auth = 'xoauth2'")
     else:
-        given = [n for n, v in (("password", password), ("password_command", command), ("keyring", use_keyring)) if v]
+        sources = (
+            ("password", password),
+            ("password_command", command),
+            ("password_env", env),
+            ("keyring", use_keyring),
+        )
+        given = [n for n, v in sources if v]
         if not given:
-            c.add(f"{prefix}.password", "give one of password, password_command or keyring = true")
+            c.add(f"{prefix}.password", "give one of password, password_command, password_env or keyring = true")
         elif len(given) > 1:
             c.add(f"{prefix}.password", f"give only one of {', '.join(given)}")
     return Secret(
         password=password,
         password_command=command,
+        password_env=env,
         keyring=bool(use_keyring),
         auth=auth or "password",
         token_command=token,

@@ -1,45 +1,198 @@
-"""`run`: the daemon loop. A cycle every `poll_interval`, until SIGTERM or SIGINT.
+"""`run`: the daemon. An asyncio loop that runs a cycle when something happens.
 
-SIGHUP reloads the config; an invalid new config keeps the old one and says why. One
-daemon per state file: a second one exits with a clear message.
+It wakes on: new mail (an IDLE watcher per watched folder, each in its own thread), the
+next time-based event (`core.schedule.next_wake`), a CalDAV read-back every 15 minutes,
+`poll_interval` where IDLE is missing or disabled, and SIGHUP (reload the config; an
+invalid one keeps the old). Waits are sliced into short monotonic sleeps checked against
+the wall clock, so a laptop waking from sleep catches up at once. SIGTERM or SIGINT
+finish the current step, close the connections and exit 0. One daemon per state file.
+Under systemd: READY=1 after the first good cycle, readable STATUS= lines, and WATCHDOG=1
+only while cycles keep completing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import logging
 import signal
-import threading
+from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 
 from assistant import clock
+from assistant.adapters.store import Store
 from assistant.config import Config, load_config
+from assistant.core.schedule import next_wake
 from assistant.cycle import run_cycle
 from assistant.errors import EX_OK, EX_TEMPFAIL, AssistantError, ConfigError, TempFailError, UnavailableError
+from assistant.idle import IdleWatcher, backoff_delays
+from assistant.sd_notify import Notifier
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 600.0
+CALENDAR_PULL = timedelta(minutes=15)
+SLICE = 15.0  # longest single sleep: the wall clock is checked at least this often
+CYCLE_HUNG_AFTER = 600.0  # no watchdog pings while one cycle runs longer than this
+
+
+class Daemon:
+    def __init__(self, config_path: Path, config: Config, notifier: Notifier | None = None) -> None:
+        self.config_path = config_path
+        self.config = config
+        self.notifier = notifier or Notifier()
+        self.stop = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.reload = False
+        self.ready = False
+        self.cycle_started: float | None = None
+        self.watchers: list[IdleWatcher] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ events
+
+    def _on_mail(self, folder: str) -> None:
+        """Called from a watcher thread."""
+        log.debug("New activity in %s", folder)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+    def _on_stop(self, signum: int) -> None:
+        log.info("Received %s; stopping after the current step", signal.Signals(signum).name)
+        self.notifier.stopping()
+        self.stop.set()
+        self.wake.set()
+
+    def _on_hup(self) -> None:
+        self.reload = True
+        self.wake.set()
+
+    def _start_watchers(self) -> None:
+        self._stop_watchers()
+        if not self.config.mail.idle:
+            return
+        for folder in dict.fromkeys(self.config.mail.watch):
+            watcher = IdleWatcher(self.config.mail, folder, self._on_mail)
+            watcher.start()
+            self.watchers.append(watcher)
+
+    def _stop_watchers(self) -> None:
+        for watcher in self.watchers:
+            watcher.stopped.set()
+        for watcher in self.watchers:
+            watcher.stop(timeout=5)
+        self.watchers = []
+
+    def _idle_working(self) -> bool:
+        return bool(self.watchers) and all(w.supported and w.connected.is_set() for w in self.watchers)
+
+    # ------------------------------------------------------------------ loop
+
+    async def run(self) -> int:
+        self.loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(signum, self._on_stop, signum)
+        self.loop.add_signal_handler(signal.SIGHUP, self._on_hup)
+        watchdog = asyncio.create_task(self._watchdog())
+        self._start_watchers()
+        delays = backoff_delays(first=5.0, cap=600.0)
+        log.info(
+            "mentor-assistant started (%s)",
+            "IDLE" if self.config.mail.idle else f"polling every {self.config.mail.poll_interval}",
+        )
+        try:
+            while not self.stop.is_set():
+                if self.reload:
+                    self._reload()
+                self.wake.clear()
+                now = clock.now()
+                try:
+                    self.cycle_started = asyncio.get_running_loop().time()
+                    result = await asyncio.to_thread(run_cycle, self.config, now=now)
+                    delays = backoff_delays(first=5.0, cap=600.0)
+                    self._report(result.report, now)
+                    wait_until = self._next_wake(now)
+                except (TempFailError, UnavailableError) as exc:
+                    delay = next(delays)
+                    log.warning("Cycle failed (%s); retrying in %.0f s", exc, delay)
+                    self.notifier.status(f"Retrying in {delay:.0f} s: {exc}")
+                    wait_until = clock.now() + timedelta(seconds=delay)
+                except ConfigError:
+                    raise
+                except AssistantError as exc:
+                    log.error("Cycle failed: %s", exc)
+                    wait_until = clock.now() + self.config.mail.poll_interval
+                finally:
+                    self.cycle_started = None
+                await self._sleep_until(wait_until)
+        finally:
+            watchdog.cancel()
+            await asyncio.to_thread(self._stop_watchers)
+            log.info("mentor-assistant stopped")
+        return EX_OK
+
+    def _reload(self) -> None:
+        self.reload = False
+        try:
+            self.config = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("The new configuration is invalid; keeping the old one. %s", exc)
+            return
+        log.info("Configuration reloaded from %s", self.config_path)
+        self._start_watchers()
+
+    def _report(self, report: object, now: datetime) -> None:
+        done = getattr(report, "done", [])
+        for line in done:
+            log.info("%s", line)
+        for line in getattr(report, "notes", []):
+            log.warning("%s", line)
+        session = Store(self.config.state_path).read()
+        waiting = sum(1 for r in session.requests.values() if r.state in ("waiting", "followed_up", "paused"))
+        drafted = sum(1 for r in session.requests.values() if r.state == "drafted")
+        status = f"{waiting} request(s) waiting, {drafted} draft(s) for you to review; last cycle {now:%H:%M}"
+        if not self.ready:
+            self.notifier.ready(status)
+            self.ready = True
+        else:
+            self.notifier.status(status)
+
+    def _next_wake(self, now: datetime) -> datetime:
+        session = Store(self.config.state_path).read()
+        candidates = [now + CALENDAR_PULL if self.config.calendar else now + timedelta(hours=1)]
+        if not self._idle_working():
+            candidates.append(now + self.config.mail.poll_interval)
+        scheduled = next_wake(
+            self.config, list(session.requests.values()), last_digest=session.meta.get("digest_period"), now=now
+        )
+        if scheduled is not None:
+            candidates.append(scheduled + timedelta(seconds=1))
+        return min(candidates)
+
+    async def _sleep_until(self, moment: datetime) -> None:
+        """Until `moment` (wall clock), a wake-up, or stop, whichever first."""
+        while not self.stop.is_set() and not self.wake.is_set():
+            remaining = (moment - clock.now()).total_seconds()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=min(remaining, SLICE))
+
+    async def _watchdog(self) -> None:
+        interval = self.notifier.watchdog_seconds
+        if not interval:
+            return
+        while True:
+            await asyncio.sleep(interval / 2)
+            started = self.cycle_started
+            if started is not None and asyncio.get_running_loop().time() - started > CYCLE_HUNG_AFTER:
+                log.error("A cycle has been running for over %.0f s; no watchdog ping", CYCLE_HUNG_AFTER)
+                continue
+            self.notifier.watchdog()
 
 
 def run_daemon(config_path: Path, config: Config) -> int:
-    """Run cycles until asked to stop; returns the exit code."""
-    stop = threading.Event()
-    reload = threading.Event()
-
-    def on_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("Received %s; stopping after the current step", signal.Signals(signum).name)
-        stop.set()
-
-    def on_hup(_signum: int, _frame: FrameType | None) -> None:
-        reload.set()
-        stop_wait.set()
-
-    stop_wait = threading.Event()
-    signal.signal(signal.SIGTERM, on_stop)
-    signal.signal(signal.SIGINT, on_stop)
-    signal.signal(signal.SIGHUP, on_hup)
+    """Run until SIGTERM/SIGINT; returns the exit code. One daemon per state file."""
     config.state_path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = config.state_path.with_name(config.state_path.name + ".daemon")
     with lock_path.open("a") as lock:
@@ -48,36 +201,4 @@ def run_daemon(config_path: Path, config: Config) -> int:
         except BlockingIOError:
             log.error("Another mentor-assistant daemon is already running for %s", config.state_path)
             return EX_TEMPFAIL
-        backoff = 5.0
-        log.info("mentor-assistant started; a cycle every %s", config.mail.poll_interval)
-        while not stop.is_set():
-            if reload.is_set():
-                reload.clear()
-                try:
-                    config = load_config(config_path)
-                    log.info("Configuration reloaded from %s", config_path)
-                except ConfigError as exc:
-                    log.error("The new configuration is invalid; keeping the old one. %s", exc)
-            wait = config.mail.poll_interval.total_seconds()
-            try:
-                result = run_cycle(config, now=clock.now())
-                if result.report:
-                    for line in result.report.done:
-                        log.info("%s", line)
-                    for line in result.report.notes:
-                        log.warning("%s", line)
-                backoff = 5.0
-            except (TempFailError, UnavailableError) as exc:
-                log.warning("Cycle failed (%s); retrying in %.0f s", exc, backoff)
-                wait, backoff = backoff, min(backoff * 2, MAX_BACKOFF)
-            except ConfigError:
-                raise
-            except AssistantError as exc:
-                log.error("Cycle failed: %s", exc)
-            stop_wait.clear()
-            while not stop.is_set() and not stop_wait.is_set() and wait > 0:
-                step = min(wait, 1.0)
-                stop.wait(step)
-                wait -= step
-    log.info("mentor-assistant stopped")
-    return EX_OK
+        return asyncio.run(Daemon(config_path, config).run())

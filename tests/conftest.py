@@ -174,6 +174,7 @@ def write_config(
         + extra
     )
     path.write_text(text)
+    path.chmod(0o600)  # it holds a password: as the README asks
     return path
 
 

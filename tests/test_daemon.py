@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,3 +64,138 @@ def test_run_acts_reloads_refuses_a_twin_and_stops_on_sigterm(mail_user, tmp_pat
     finally:
         if daemon.poll() is None:
             daemon.kill()
+
+
+def notify_socket(tmp_path: Path):
+    import socket
+
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(0.5)
+    return sock, path
+
+
+def read_notifications(sock, until: str, timeout: float = 30) -> list[str]:
+
+    got: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            got.extend(sock.recv(4096).decode().splitlines())
+        except TimeoutError:
+            continue
+        if any(line.startswith(until) for line in got):
+            return got
+    raise AssertionError(f"no {until} within {timeout} s; got {got}")
+
+
+def start_with(config: Path, **env: str) -> subprocess.Popen[str]:
+    full = {**os.environ, **env}
+    full.pop("MENTOR_ASSISTANT_NOW", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--config", str(config), "run"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=full,
+    )  # fmt: skip
+
+
+def idle_config(mail_user, tmp_path: Path) -> Path:
+    from datetime import datetime, timedelta
+
+    from tests.conftest import make_message
+
+    sent = datetime.now().astimezone() - timedelta(days=15)
+    mail_user.append("Sent", make_message(sender=mail_user.username, to=["jsmith@hospital.org"], subject="Mentorship",
+                     when=sent, message_id="<idle-root@example.edu>"), when=sent)  # fmt: skip
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)
+    text = (
+        config.read_text()
+        .replace("idle = false", "idle = true")
+        .replace('poll_interval = "1m"', 'poll_interval = "1h"')
+    )
+    config.write_text(text.replace("since = 2026-10-01", f"since = {(sent - timedelta(days=1)).date()}"))
+    return config
+
+
+def reply(mail_user, mid: str) -> None:
+    from datetime import datetime
+
+    from tests.conftest import make_message
+
+    now = datetime.now().astimezone()
+    raw = make_message(
+        sender="jsmith@hospital.org",
+        to=[mail_user.username],
+        subject="Re: Mentorship",
+        when=now,
+        message_id=mid,
+        in_reply_to="<idle-root@example.edu>",
+    )
+    mail_user.append("INBOX", raw, when=now)
+
+
+def wait_until(predicate, timeout: float) -> float:
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < timeout, "timed out"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def test_idle_acts_on_a_reply_within_seconds(mail_user, tmp_path):
+    config = idle_config(mail_user, tmp_path)
+    sock, path = notify_socket(tmp_path)
+    daemon = start_with(config, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="1000000")
+    try:
+        lines = read_notifications(sock, "READY=1")
+        assert any(line.startswith("STATUS=") and "draft(s) for you to review" in line for line in lines)
+        assert "WATCHDOG=1" in read_notifications(sock, "WATCHDOG=1", timeout=5)
+        assert len(mail_user.messages("Drafts")) == 1
+        time.sleep(1)  # the IDLE watcher is listening
+        reply(mail_user, "<idle-reply@h>")
+        latency = wait_until(lambda: mail_user.messages("Drafts") == {}, timeout=15)
+        print(f"\nreply acted on {latency:.2f} s after it was appended (IDLE)")
+        daemon.send_signal(signal.SIGTERM)
+        daemon.communicate(timeout=15)
+        assert daemon.returncode == 0
+        assert "STOPPING=1" in read_notifications(sock, "STOPPING=1", timeout=5)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        sock.close()
+
+
+def test_a_reply_that_arrives_while_the_idle_connection_is_down_is_acted_on(mail_user, tmp_path):
+    config = idle_config(mail_user, tmp_path)
+    sock, path = notify_socket(tmp_path)
+    daemon = start_with(config, NOTIFY_SOCKET=str(path))
+    try:
+        read_notifications(sock, "READY=1")
+        time.sleep(1)
+        assert mail_user.server.kill_imap_processes() >= 1  # drops the IDLE connection
+        reply(mail_user, "<while-down@h>")
+        latency = wait_until(lambda: mail_user.messages("Drafts") == {}, timeout=30)
+        print(f"\nreply acted on {latency:.2f} s after the connection was killed")
+        daemon.send_signal(signal.SIGTERM)
+        err = daemon.communicate(timeout=15)[1]
+        assert daemon.returncode == 0
+        assert "IDLE on INBOX failed" in err and "Reconnected to INBOX" in err, err
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        sock.close()
+
+
+def test_the_unit_file_verifies(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed here")
+    unit = (Path(__file__).resolve().parents[1] / "systemd" / "mentor-assistant.service").read_text()
+    binary = Path(sys.executable).parent / "mentor-assistant"
+    (tmp_path / "mentor-assistant.service").write_text(unit.replace("%h/.local/bin/mentor-assistant", str(binary)))
+    done = subprocess.run([analyze, "verify", str(tmp_path / "mentor-assistant.service")], capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "RestartPreventExitStatus=78",
+                 "NoNewPrivileges=yes", "SystemCallFilter=@system-service"):  # fmt: skip
+        assert line in unit

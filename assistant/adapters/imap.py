@@ -90,6 +90,14 @@ class Mailbox:
                 timeout=timeout,
             )
             if settings.security == "starttls":
+                if b"STARTTLS" not in client.capabilities():
+                    _close_quietly(client)
+                    raise UnavailableError(
+                        f"{server} does not offer STARTTLS",
+                        server=server,
+                        hint='Use mail.security = "tls" with the server\'s TLS port (usually 993); '
+                        "mentor-assistant never logs in without encryption to a server that is not on this machine.",
+                    )
                 client.starttls(context)
         except ssl.SSLError as exc:
             raise UnavailableError(

@@ -7,7 +7,9 @@ replace it wherever it might appear.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+from pathlib import Path
 
 from assistant.config import Secret
 from assistant.errors import ConfigError
@@ -46,6 +48,22 @@ def _run(argv: tuple[str, ...], key: str) -> str:
     return lines[0].strip()
 
 
+def warn_if_readable(path: Path, secrets_in_file: bool) -> None:
+    """Warn when a config file that holds a password can be read by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if secrets_in_file and mode & 0o077:
+        log.warning(
+            "%s holds a password and can be read by other users (mode %o): run `chmod 600 %s`, "
+            "or use password_command or the keyring.",
+            path,
+            mode & 0o777,
+            path,
+        )
+
+
 def resolve(secret: Secret, *, username: str, host: str) -> str:
     """The password (or OAuth2 token) described by `secret`."""
     if secret.auth == "xoauth2":
@@ -54,6 +72,11 @@ def resolve(secret: Secret, *, username: str, host: str) -> str:
         value = secret.password
     elif secret.password_command:
         value = _run(secret.password_command, f"{secret.key}.password_command")
+    elif secret.password_env:
+        found_env = os.environ.get(secret.password_env, "")
+        if not found_env:
+            raise ConfigError([f"{secret.key}.password_env: the environment variable {secret.password_env} is not set"])
+        value = found_env
     elif secret.keyring:
         import keyring
 

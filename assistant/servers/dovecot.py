@@ -26,9 +26,9 @@ log_path = {base}/dovecot.log
 info_log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 {internal_users}
 first_valid_uid = {uid}
 first_valid_gid = {gid}
@@ -36,7 +36,6 @@ mail_location = maildir:{base}/mail/%u
 mail_uid = {uid}
 mail_gid = {gid}
 mail_plugins =
-imap_capability = +SPECIAL-USE
 passdb {{
   driver = static
   args = password={password}
@@ -52,7 +51,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -113,6 +113,7 @@ class DovecotServer:
     username: str
     password: str
     _conf: Path
+    tls_port: int = 0  # implicit TLS (imaps), when started with a certificate
 
     def stop(self) -> None:
         """Stop the server and remove its files."""
@@ -130,24 +131,29 @@ class DovecotServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
     def kill_imap_processes(self) -> int:
-        """Kill the per-connection `imap` processes: drops every client connection."""
+        """Kill this server's per-connection `imap` processes: drops every client connection."""
+        try:
+            master = int((self.base / "run" / "master.pid").read_text().split()[0])
+        except (OSError, ValueError):
+            return 0
         killed = 0
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
                 continue
             try:
-                cmd = (proc / "cmdline").read_bytes().split(b"\0")[0]
-                environ = (proc / "environ").read_bytes()
+                stat = (proc / "stat").read_text()
             except OSError:
                 continue
-            if cmd.endswith(b"dovecot/imap") and str(self.base).encode() in environ:
+            # "pid (comm) state ppid ...": the comm may hold spaces, so split after ")".
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            if ppid == master and comm == "imap":
                 try:
                     os.kill(int(proc.name), 9)
                     killed += 1
                 except ProcessLookupError:
                     pass
         return killed
-
 
 def _doveadm() -> str:
     return shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -180,8 +186,13 @@ def start_dovecot(
     password: str = "secret",
     extra_mailboxes: tuple[str, ...] = (),
     special_use: bool = True,
+    tls: tuple[bytes, bytes] | None = None,
 ) -> DovecotServer:
-    """Start Dovecot on a free loopback port and wait until it accepts connections."""
+    """Start Dovecot on a free loopback port and wait until it accepts connections.
+
+    With `tls` (certificate chain and key, PEM), the plain port offers STARTTLS and a
+    second port speaks implicit TLS.
+    """
     base = Path(tempfile.mkdtemp(prefix="ma-dovecot-"))
     # The mail uid must be able to enter every directory above its home.
     for parent in [base, *base.parents]:
@@ -200,6 +211,14 @@ def start_dovecot(
     if os.geteuid() == 0:
         os.chown(base / "mail", uid, gid)
     port = free_port()
+    tls_port, ssl = 0, "ssl = no"
+    if tls is not None:
+        tls_port = free_port()
+        (base / "cert.pem").write_bytes(tls[0])
+        (base / "key.pem").write_bytes(tls[1])
+        for name in ("cert.pem", "key.pem"):
+            (base / name).chmod(0o644)
+        ssl = f"ssl = yes\nssl_cert = <{base}/cert.pem\nssl_key = <{base}/key.pem"
     mailboxes = "\n".join(f"  mailbox {name} {{\n    auto = subscribe\n  }}" for name in extra_mailboxes)
     conf_text = _CONF.format(
         base=base,
@@ -209,9 +228,10 @@ def start_dovecot(
         password=password,
         port=port,
         extra_mailboxes=mailboxes,
+        tls_port=tls_port,
+        ssl=ssl,
     )
     if not special_use:
-        conf_text = conf_text.replace("imap_capability = +SPECIAL-USE\n", "")
         for line in ("special_use = \\Drafts", "special_use = \\Sent", "special_use = \\Trash", "special_use = \\Junk"):
             conf_text = conf_text.replace(line, "")
     conf = base / "dovecot.conf"
@@ -224,7 +244,7 @@ def start_dovecot(
         stderr=subprocess.DEVNULL,
         check=False,
     )
-    server = DovecotServer(base, "127.0.0.1", port, username, password, conf)
+    server = DovecotServer(base, "127.0.0.1", port, username, password, conf, tls_port)
     if proc.returncode != 0:
         log = _read(base / "dovecot.log")
         server.stop()

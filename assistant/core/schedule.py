@@ -1,0 +1,40 @@
+"""When the daemon must wake next, whatever the mail does: a follow-up falling due, the
+end of a draft's grace period, the digest, a check-in passing (its agenda moves on), the
+review date."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from assistant.config import Config
+from assistant.core.checkins import next_checkin
+from assistant.core.digest import next_digest_at
+from assistant.core.followups import DISMISS_GRACE
+from assistant.core.model import FINAL_STATES, RequestRecord
+
+
+def next_wake(
+    config: Config, records: list[RequestRecord], *, last_digest: str | None, now: datetime
+) -> datetime | None:
+    """The earliest moment after `now` at which a cycle has something new to decide."""
+    moments: list[datetime] = []
+    for record in records:
+        if record.state in FINAL_STATES:
+            continue
+        if record.next_action_at:
+            moments.append(datetime.fromisoformat(record.next_action_at))
+        if record.draft is not None and record.draft.missing_since:
+            moments.append(datetime.fromisoformat(record.draft.missing_since) + DISMISS_GRACE)
+    if config.smtp is not None and config.smtp.digest != "off":
+        digest = next_digest_at(config.smtp.digest, last_period=last_digest, now=now, tz_name=config.me.timezone)
+        if digest is not None:
+            moments.append(digest)
+    checkin = next_checkin(config, now=now)
+    if checkin is not None and config.contract is not None:
+        moments.append(checkin + config.contract.duration)
+    if config.contract is not None:
+        review = datetime.combine(config.contract.review, time(0, 0), tzinfo=config.tz)
+        if review > now:
+            moments.append(review)
+    future = [m for m in moments if m > now]
+    return min(future) if future else None

@@ -1,0 +1,119 @@
+"""IMAP IDLE watchers: one thread and one connection per watched folder.
+
+imapclient is blocking and not thread-safe, so each watcher owns its connection in its
+own thread and only ever calls back with "something happened". The watcher re-IDLEs at
+least every 9 minutes (servers drop IDLE after 30), uses short `idle_check` timeouts so
+it can stop within seconds, and takes an `idle_check` that comes back empty long before
+its timeout as a dead connection (imapclient issue #565). Any failure drops the
+connection; it reconnects with jittered, capped exponential backoff and then wakes the
+daemon, whose incremental scan catches up on whatever arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from assistant.adapters import secrets
+from assistant.adapters.imap import Mailbox
+from assistant.config import MailSettings
+
+log = logging.getLogger(__name__)
+
+REIDLE_AFTER = 9 * 60.0
+CHECK_EVERY = 2.0
+BACKOFF_FIRST = 1.0
+BACKOFF_CAP = 300.0
+
+
+def backoff_delays(
+    first: float = BACKOFF_FIRST, cap: float = BACKOFF_CAP, rng: random.Random | None = None
+) -> Iterator[float]:
+    """Jittered exponential backoff: each delay in [d/2, d], d doubling up to `cap`."""
+    rng = rng or random.Random()
+    delay = first
+    while True:
+        yield delay / 2 + rng.random() * delay / 2
+        delay = min(delay * 2, cap)
+
+
+class IdleWatcher:
+    """Watches one folder with IDLE and calls `on_change` when the server reports news."""
+
+    def __init__(self, settings: MailSettings, folder: str, on_change: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.folder = folder
+        self.on_change = on_change
+        self.stopped = threading.Event()
+        self.supported = True
+        self.connected = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"idle:{folder}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopped.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        delays = backoff_delays()
+        first = True
+        while not self.stopped.is_set():
+            mailbox: Mailbox | None = None
+            try:
+                # A fresh password or OAuth2 token on every (re)connect.
+                secret = secrets.resolve(self.settings.secret, username=self.settings.username, host=self.settings.host)
+                mailbox = Mailbox.connect(self.settings, secret)
+                client = mailbox.client
+                if b"IDLE" not in client.capabilities():
+                    log.info("The server does not offer IDLE; polling every %s", self.settings.poll_interval)
+                    self.supported = False
+                    return
+                client.select_folder(self.folder, readonly=True)
+                self.connected.set()
+                if not first:
+                    log.info("Reconnected to %s; catching up", self.folder)
+                    self.on_change(self.folder)  # whatever arrived while we were away
+                first = False
+                delays = backoff_delays()
+                self._idle(mailbox)
+            except Exception as exc:  # any failure at all: drop the connection and reconnect
+                self.connected.clear()
+                if self.stopped.is_set():
+                    break
+                delay = next(delays)
+                log.warning(
+                    "IDLE on %s failed (%s); reconnecting in %.0f s", self.folder, secrets.redact(str(exc)), delay
+                )
+                self.stopped.wait(delay)
+            finally:
+                if mailbox is not None:
+                    mailbox.close()
+
+    def _idle(self, mailbox: Mailbox) -> None:
+        client = mailbox.client
+        while not self.stopped.is_set():
+            client.idle()
+            started = time.monotonic()
+            quick_empties = 0
+            try:
+                while not self.stopped.is_set() and time.monotonic() - started < REIDLE_AFTER:
+                    before = time.monotonic()
+                    responses = client.idle_check(timeout=CHECK_EVERY)
+                    if responses:
+                        if any(r[1] in (b"EXISTS", b"RECENT", b"FETCH", b"EXPUNGE") for r in responses if len(r) > 1):
+                            self.on_change(self.folder)
+                        continue
+                    if time.monotonic() - before < CHECK_EVERY / 10:
+                        quick_empties += 1
+                        if quick_empties >= 3:
+                            raise ConnectionError("the server closed the IDLE connection")
+                    else:
+                        quick_empties = 0
+            finally:
+                if not self.stopped.is_set():
+                    client.idle_done()
