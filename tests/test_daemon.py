@@ -199,3 +199,19 @@ def test_the_unit_file_verifies(tmp_path):
     for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "RestartPreventExitStatus=78",
                  "NoNewPrivileges=yes", "SystemCallFilter=@system-service"):  # fmt: skip
         assert line in unit
+
+
+def test_journal_lines_carry_priorities_and_no_timestamps(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[me]\nname = "A"\nemail = "a@example.edu"\n[mail]\nhost = "127.0.0.1"\nsecurity = "plain"\n'
+        'username = "a"\npassword = "p"\n'
+    )
+    config.chmod(0o644)  # a readable password: a warning
+    env = {**os.environ, "JOURNAL_STREAM": "8:12345"}
+    done = subprocess.run([sys.executable, "-m", "assistant", "--config", str(config), "check-config", "--offline"],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (line,) = [ln for ln in done.stderr.splitlines() if "other users" in ln]
+    assert line.startswith("<4>assistant.adapters.secrets: ")
+    assert not any(ch.isdigit() for ch in line[3:8])  # no timestamp of our own
