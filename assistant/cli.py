@@ -21,6 +21,7 @@ from assistant.adapters import secrets
 from assistant.adapters.store import Store
 from assistant.cli_contract import contract
 from assistant.cli_goals import goal
+from assistant.cli_mentors import mentor, outreach
 from assistant.config import Config, find_config, load_config
 from assistant.core.goals import lint_goal
 from assistant.core.status import build_status
@@ -197,10 +198,11 @@ def _print_status(doc: dict[str, Any]) -> None:
             console.print(f"  - {item}")
     if doc["mentors"]:
         mentors = Table(title="Mentors", title_justify="left")
-        for column in ("name", "email", "stage"):
-            mentors.add_column(column)
+        for column in ("name", "email", "stage", "contacted", "suggested"):
+            mentors.add_column(column, overflow="fold")
         for m in doc["mentors"]:
-            mentors.add_row(m["name"], m["email"], m["stage"])
+            contacted = (m.get("contacted_at") or "-")[:10]
+            mentors.add_row(m["name"], m["email"], m["stage"], contacted, ", ".join(m["suggested"]))
         console.print(mentors)
 
 
@@ -253,6 +255,8 @@ def check_config(obj: Context, offline: bool) -> None:
 
 main.add_command(goal)
 main.add_command(contract)
+main.add_command(mentor)
+main.add_command(outreach)
 
 
 @main.command()

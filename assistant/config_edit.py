@@ -70,6 +70,31 @@ def add_goal(path: Path, fields: dict[str, Any]) -> Config:
     return _edit(path, change)
 
 
+def add_mentor(path: Path, fields: dict[str, Any]) -> Config:
+    """Append a [[mentors]] table (a prospect)."""
+
+    def change(document: tomlkit.TOMLDocument) -> None:
+        mentors = document.get("mentors")
+        if mentors is None:
+            mentors = tomlkit.aot()
+            document.append("mentors", mentors)
+        if not isinstance(mentors, AoT):
+            raise ConfigError(["mentors: must be written as [[mentors]] tables"])
+        new = {e.lower() for e in fields["email"]}
+        for table in mentors:
+            existing = table.get("email", [])
+            existing = [existing] if isinstance(existing, str) else list(existing)
+            if new & {str(e).lower() for e in existing}:
+                raise ConfigError([f"mentors: {', '.join(sorted(new))} is already listed (as {table.get('name')!r})"])
+        table = tomlkit.table()
+        for key, value in fields.items():
+            if value not in (None, "", []):
+                table.add(key, value)
+        mentors.append(table)
+
+    return _edit(path, change)
+
+
 def update_goal(path: Path, goal_id: str, fields: dict[str, Any], *, remove: tuple[str, ...] = ()) -> Config:
     """Set (or remove) keys of one goal, leaving the rest of the file as it was."""
 

@@ -77,15 +77,15 @@ def looks_machine_made(message: MailMessage) -> bool:
 def needs_body(message: MailMessage, *, my_addresses: frozenset[str], matched: bool) -> bool:
     """Whether the shell should fetch the body before the core decides on this message.
 
-    A message already tied to a request needs it when it is automatic (a return date) or
-    looks machine-made (a bounce in disguise); any other message only when it may be a
-    delivery report, which is tied to its request by what the body says.
+    A message already tied to a request needs it: a return date, a bounce in disguise, the
+    colleagues a reply suggests. Any other message only when it may be a delivery report,
+    which is tied to its request by what the body says.
     """
     kind = _by_headers(message, my_addresses).kind
     if kind in (SELF, RECEIPT, LIST):
         return False
     if matched:
-        return kind in (AUTOMATIC, BOUNCE) or looks_machine_made(message)
+        return kind in (AUTOMATIC, BOUNCE, HUMAN)  # HUMAN: whom the reply suggests
     sender = message.sender.email if message.sender else ""
     content_type = message.header("content-type").lower()
     return (

@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime, timedelta
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 from html import escape
 from typing import Any
@@ -23,7 +22,7 @@ from assistant.config import Config
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import occurrences
 from assistant.core.contract_calendar import contract_basis
-from assistant.core.draft import NAMESPACE, salutation, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, salutation, sanitize
 from assistant.core.model import DRAFT_HEADER
 
 
@@ -113,7 +112,7 @@ def compose_proposal(templates: dict[str, str], config: Config, *, now: datetime
     markdown = render_contract(templates, "md", config)
     html = render_contract(templates, "html", config)
     message_id = proposal_message_id(config)
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     me_local, _, me_domain = config.me.email.partition("@")
     to_local, _, to_domain = config.contract.mentor.partition("@")
     msg["From"] = HeaderAddress(display_name=sanitize(config.me.name), username=me_local, domain=me_domain)

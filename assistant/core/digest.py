@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any
 
 from assistant.config import Config
-from assistant.core.draft import NAMESPACE, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, sanitize
 from assistant.core.model import BOUNCED, DISMISSED, DRAFTED, FOLLOWED_UP, PAUSED, REPLIED, WAITING, RequestRecord
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -76,7 +75,7 @@ def digest_sections(
     today = now.astimezone(config.tz).date()
     this_week_end = today + timedelta(days=6 - today.weekday())
     next_week_end = this_week_end + timedelta(days=7)
-    needs, waiting, answered = [], [], []
+    needs, waiting, answered, suggested = [], [], [], []
     for r in sorted(records, key=lambda r: r.sent_at):
         who = _name(config, r.mentor)
         if r.state == DRAFTED and r.draft is not None:
@@ -91,6 +90,9 @@ def digest_sections(
             answered.append(f"{who} answered “{r.subject}”.")
         elif r.state == DISMISSED:
             waiting.append(f"{who}: “{r.subject}” (you chose not to follow up).")
+        for person in r.suggested:
+            address = person.rsplit("<", 1)[-1].rstrip(">")
+            suggested.append(f"{who} suggested {person}: mentor-assistant mentor add --from-suggestion {address}")
     goals = []
     for g in status.get("goals", []):
         target, promised = date.fromisoformat(g["target"]), date.fromisoformat(g["deadline"])
@@ -110,6 +112,7 @@ def digest_sections(
         "Needs you now": needs,
         "Waiting on": waiting,
         "Answered": answered,
+        "Suggested colleagues": suggested,
         "Goals this week and next": goals,
         "Next check-in": checkin,
     }
@@ -130,7 +133,7 @@ def compose_digest(config: Config, sections: dict[str, list[str]], *, now: datet
     local, _, domain = me.email.partition("@")
     address = HeaderAddress(display_name=sanitize(me.name), username=local, domain=domain)
     message_id = f"<mentor-assistant.digest.{uuid.uuid5(NAMESPACE, f'{me.email}:{period}').hex[:16]}@{domain}>"
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = address
     msg["To"] = address
     msg["Subject"] = f"Mentorship digest, {now.astimezone(config.tz):%a %b} {now.astimezone(config.tz).day}"

@@ -27,6 +27,9 @@ from assistant.core.mime import plain_text
 from assistant.core.model import DRAFT_HEADER, Address, MailMessage
 
 NAMESPACE = uuid.UUID("6f1c1a52-8d1e-5c1b-9a57-3c0f5b1f7e21")
+# Headers we write are never folded at 78 columns: a folded Subject shows a leading space
+# in some clients. RFC 5322 allows lines up to 998 characters.
+POLICY = SMTP.clone(max_line_length=998)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -145,7 +148,7 @@ def compose_followup(
     body = render_body(templates, template_name(ctx.round, ctx.rounds), ctx)
     original = last_sent.body if last_sent.body is not None else ""
     text = body + "\n" + quote(original, last_sent.sender, last_sent.date.astimezone(ctx.sent_at.tzinfo))
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = _header_address(Address(ctx.me.name, ctx.me.email))
     msg["To"] = [_header_address(a) for a in to]
     if cc:

@@ -17,6 +17,7 @@ from assistant.config import Config
 from assistant.core import draft as drafts
 from assistant.core.classify import AUTOMATIC, BOUNCE, DELAYED, HUMAN
 from assistant.core.durations import add_wait, add_workdays
+from assistant.core.mime import plain_text
 from assistant.core.model import (
     BOUNCED,
     CLOSED,
@@ -33,6 +34,7 @@ from assistant.core.model import (
     RequestRecord,
 )
 from assistant.core.plan import Action, AddFlags, AppendDraft, DeleteDraft, RemoveFlags
+from assistant.core.referrals import suggestions
 from assistant.core.replies import Match
 from assistant.core.requests import Thread
 
@@ -232,11 +234,29 @@ def _replied(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: Ma
         state=REPLIED,
         next_action_at=None,
         why=why,
+        suggested=_suggested(record, inputs, ctx) or record.suggested,
         reply_message_id=reply.message_id or record.reply_message_id,
         flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
         reported_edited=record.reported_edited or edited,
     )
     return Outcome(new, (*actions, *cleanup), tuple(notes))
+
+
+def _suggested(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> tuple[str, ...]:
+    """Colleagues the mentor's replies point to (their own text only)."""
+    mentor = ctx.config.mentor_for(record.mentor)
+    exclude = set(ctx.config.me.addresses) | set(record.recipients) | {record.mentor}
+    if mentor is not None:
+        exclude |= {e.lower() for e in mentor.emails}
+    found: dict[str, str] = {}
+    for match in inputs.matches:
+        message = match.message
+        if match.verdict.kind != HUMAN or message.raw is None:
+            continue
+        sender = {message.sender.email} if message.sender else set()
+        for address, name in suggestions(plain_text(message.raw), exclude=frozenset(exclude | sender)):
+            found.setdefault(address, name)
+    return tuple(f"{name} <{address}>" if name else address for address, name in found.items())
 
 
 def _bounced(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: MailContext) -> Outcome:

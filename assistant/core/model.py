@@ -116,6 +116,7 @@ class RequestRecord:
     reply_message_id: str | None = None
     reported_edited: bool = False
     untracked: bool = False
+    suggested: tuple[str, ...] = ()  # people the mentor's reply suggested, as "Name <address>"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,7 +125,7 @@ class RequestRecord:
     def from_dict(cls, data: dict[str, Any]) -> RequestRecord:
         data = dict(data)
         draft = data.pop("draft", None)
-        for key in ("recipients", "thread", "conversation"):
+        for key in ("recipients", "thread", "conversation", "suggested"):
             data[key] = tuple(data.get(key) or ())
         known = set(cls.__dataclass_fields__)
         record = cls(**{k: v for k, v in data.items() if k in known})

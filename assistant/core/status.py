@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 
 from assistant.config import Config
@@ -113,5 +114,24 @@ def _mentors(config: Config, requests: list[RequestRecord], *, now: datetime) ->
         contract = config.contract
         if contract and contract.mentor.lower() in (e.lower() for e in mentor.emails):
             stage = "review" if today >= contract.review else "contract"
-        out.append({"email": mentor.email, "name": mentor.name, "stage": stage, "suggested": []})
+        suggested: dict[str, str] = {}
+        for r in mine:
+            for text in r.suggested:
+                name, address = parseaddr(text)
+                suggested.setdefault(address.lower(), name)
+        contacted = min((r.sent_at for r in mine), default=None)
+        replied = min((r.sent_at for r in mine if r.state == REPLIED), default=None)
+        out.append(
+            {
+                "email": mentor.email,
+                "name": mentor.name,
+                "stage": stage,
+                "suggested": list(suggested),
+                "suggested_names": list(suggested.values()),
+                "contacted_at": contacted,
+                "replied": replied is not None,
+                "area": mentor.area,
+                "recommended_by": mentor.recommended_by,
+            }
+        )
     return out

@@ -155,6 +155,7 @@ class DovecotServer:
                     pass
         return killed
 
+
 def _doveadm() -> str:
     return shutil.which("doveadm") or "/usr/bin/doveadm"
 
