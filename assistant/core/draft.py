@@ -8,6 +8,7 @@ a name or subject can never inject a header or break the MIME structure.
 from __future__ import annotations
 
 import email
+import functools
 import hashlib
 import re
 import uuid
@@ -80,11 +81,17 @@ class DraftContext:
     closing: bool
 
 
+@functools.lru_cache(maxsize=8)
+def _environment(templates: tuple[tuple[str, str], ...]) -> ImmutableSandboxedEnvironment:
+    """One sandbox per set of templates, so each is compiled once."""
+    return ImmutableSandboxedEnvironment(
+        loader=DictLoader(dict(templates)), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
 def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
     """Render one template in the sandbox (no access to Python internals)."""
-    env = ImmutableSandboxedEnvironment(
-        loader=DictLoader(templates), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    env = _environment(tuple(sorted(templates.items())))
     mentor = ctx.mentor
     mentor_name = sanitize((mentor.name if mentor else ctx.recipient.name) or "")
     values = {
