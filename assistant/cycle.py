@@ -18,7 +18,7 @@ from assistant.config import Config
 from assistant.core.decide import decide
 from assistant.core.model import CalendarSnapshot
 from assistant.core.plan import Plan
-from assistant.errors import UnavailableError
+from assistant.errors import TempFailError, UnavailableError
 from assistant.snapshot import read_mailbox
 from assistant.template_files import load_templates
 
@@ -100,7 +100,12 @@ def _cycle(config: Config, session: StoreSession, *, now: datetime, dry_run: boo
         snapshot = read_mailbox(mailbox, config, since=since, session=session, manual=manual)
         cal_snapshot = None
         if config.calendar is not None:
-            calendar, cal_snapshot = _open_calendar(config, session, dry_run=dry_run, now=now)
+            try:
+                calendar, cal_snapshot = _open_calendar(config, session, dry_run=dry_run, now=now)
+            except TempFailError as exc:
+                # A flaky calendar server must not hold up the mail: its actions fail
+                # this cycle (and are retried), the rest goes ahead.
+                log.warning("The calendar could not be read this cycle: %s", exc)
         plan = decide(snapshot, session.state(), config, templates, now=now, since=since, calendar=cal_snapshot)
         if dry_run:
             return CycleResult(plan, None)
