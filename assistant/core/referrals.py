@@ -17,8 +17,12 @@ _NAME_AFTER = re.compile(r"^\W{0,6}((?:Dr|Prof|Professor)\.?\s+[A-Z][\w'’-]+(?
 _ATTRIBUTION = re.compile(r"^\s*(On .{0,200} wrote:|-----Original Message-----|From: .+)$", re.MULTILINE)
 
 
+MAX_TEXT = 20_000  # a reply's own words come first; the parser's regexes are slow on megabytes
+
+
 def own_text(text: str) -> str:
     """The reply without the quoted original and the signature."""
+    text = "\n".join(line[:1000] for line in text[:MAX_TEXT].splitlines())
     try:
         replies = EmailReplyParser(languages=["en", "de", "fr", "es"]).read(text=text).replies
         body = replies[0].body if replies else text
