@@ -9,6 +9,7 @@ state is rebuilt from the servers; it is never taken as "the messages are gone".
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import json
 import logging
@@ -16,6 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +91,53 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode())
+        atomic_write(self.path, json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
 
     def close(self) -> None:
         pass
+
+
+@dataclass
+class _Tables:
+    """The state as loaded: immutable records and plain dicts."""
+
+    meta: dict[str, Any]
+    requests: dict[str, RequestRecord]
+    calendar: dict[str, CalendarRecord]
+    overrides: dict[str, GoalOverride]
+    cursors: dict[str, dict[str, Any]]
+    messages: dict[str, dict[str, Any]]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> _Tables:
+        return cls(
+            meta=dict(next(iter(data.get("meta", {}).values()), {})),
+            requests={d["id"]: RequestRecord.from_dict(d) for d in data.get("requests", {}).values() if "id" in d},
+            calendar={d["uid"]: CalendarRecord.from_dict(d) for d in data.get("calendar", {}).values() if "uid" in d},
+            overrides={d["id"]: GoalOverride.from_dict(d) for d in data.get("goals", {}).values() if "id" in d},
+            # The incremental mail scan: a cursor per folder, and the messages that matter.
+            cursors={d["folder"]: dict(d) for d in data.get("cursors", {}).values() if "folder" in d},
+            messages={
+                f"{d['folder']}\x00{d['uid']}": dict(d)
+                for d in data.get("messages", {}).values()
+                if "folder" in d and "uid" in d
+            },
+        )
+
+    def copy(self) -> _Tables:
+        return _Tables(
+            meta=copy.deepcopy(self.meta),
+            requests=dict(self.requests),
+            calendar=dict(self.calendar),
+            overrides=dict(self.overrides),
+            cursors={k: dict(v) for k, v in self.cursors.items()},
+            messages=dict(self.messages),
+        )
+
+
+# The last state this process read or wrote per file, with the file's identity (inode,
+# size, mtime) then: a daemon's next cycle does not parse an unchanged file again.
+_CACHE: dict[Path, tuple[tuple[int, int, int], _Tables]] = {}
 
 
 class Store:
@@ -100,6 +145,32 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    def _identity(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _load(self, *, set_aside: bool) -> _Tables:
+        key = self._identity()
+        cached = _CACHE.get(self.path)
+        if key is not None and cached is not None and cached[0] == key:
+            return cached[1].copy()
+        try:
+            data = AtomicJSONStorage(str(self.path), set_aside=set_aside).read() or {}
+        except OSError as exc:
+            raise TempFailError(f"cannot read the state file {self.path}: {exc.strerror}") from exc
+        tables = _Tables.parse(data)
+        if key is not None:
+            _CACHE[self.path] = (key, tables.copy())
+        return tables
+
+    def _remember(self, tables: _Tables) -> None:
+        key = self._identity()
+        if key is not None:
+            _CACHE[self.path] = (key, tables.copy())
 
     def _open(self) -> TinyDB:
         return TinyDB(str(self.path), storage=CachingMiddleware(AtomicJSONStorage))  # type: ignore[no-untyped-call]
@@ -130,39 +201,27 @@ class Store:
 
 
 class StoreSession:
-    """The state as loaded once; `save` writes it back atomically."""
+    """The state as loaded once; `save` writes it back atomically, and only when it changed."""
 
     def __init__(self, store: Store, *, readonly: bool = False) -> None:
         self.store = store
         self.readonly = readonly
-        try:
-            data = AtomicJSONStorage(str(store.path), set_aside=not readonly).read() or {}
-        except OSError as exc:
-            raise TempFailError(f"cannot read the state file {store.path}: {exc.strerror}") from exc
-        self.meta: dict[str, Any] = dict(next(iter(data.get("meta", {}).values()), {}))
-        version = self.meta.get("schema_version", SCHEMA_VERSION)
+        self._loaded = store._load(set_aside=not readonly)
+        tables = self._loaded.copy()
+        version = tables.meta.get("schema_version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise TempFailError(
                 f"the state file {store.path} was written by a newer mentor-assistant (schema {version})"
             )
-        self.requests = {
-            doc["id"]: RequestRecord.from_dict(doc) for doc in data.get("requests", {}).values() if "id" in doc
-        }
-        self.calendar = {
-            doc["uid"]: CalendarRecord.from_dict(doc) for doc in data.get("calendar", {}).values() if "uid" in doc
-        }
-        self.overrides = {
-            doc["id"]: GoalOverride.from_dict(doc) for doc in data.get("goals", {}).values() if "id" in doc
-        }
-        # The incremental mail scan: a cursor per folder, and the messages that matter.
-        self.cursors: dict[str, dict[str, Any]] = {
-            doc["folder"]: dict(doc) for doc in data.get("cursors", {}).values() if "folder" in doc
-        }
-        self.messages: dict[str, dict[str, Any]] = {
-            f"{doc['folder']}\x00{doc['uid']}": dict(doc)
-            for doc in data.get("messages", {}).values()
-            if "folder" in doc and "uid" in doc
-        }
+        self.meta = tables.meta
+        self.requests = tables.requests
+        self.calendar = tables.calendar
+        self.overrides = tables.overrides
+        self.cursors = tables.cursors
+        self.messages = tables.messages
+
+    def _tables(self) -> _Tables:
+        return _Tables(self.meta, self.requests, self.calendar, self.overrides, self.cursors, self.messages)
 
     def state(self) -> State:
         return State(
@@ -173,10 +232,13 @@ class StoreSession:
         )
 
     def save(self) -> None:
-        """Write every table in one atomic replace."""
+        """Write every table in one atomic replace (nothing at all when nothing changed)."""
         if self.readonly:
             raise RuntimeError("a read-only view cannot be saved")
         self.meta["schema_version"] = SCHEMA_VERSION
+        current = self._tables()
+        if current == self._loaded and self.store.path.exists():
+            return
         db = self.store._open()
         try:
             for name, rows in (
@@ -192,3 +254,5 @@ class StoreSession:
                 table.insert_multiple(rows)
         finally:
             db.close()  # the caching middleware flushes once, here
+        self._loaded = current.copy()
+        self.store._remember(self._loaded)
