@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from assistant.core.model import (
     message_to_dict,
 )
 from assistant.core.replies import assign
-from assistant.core.requests import bcc_copies
+from assistant.core.requests import bcc_copies, tracking_source
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,13 @@ class _FolderScan:
         self.cached = cached
         self.new: list[MailMessage] = []
         self.skipped: list[str] = []
+        self.fresh = False
         self.info = mailbox.examine(folder)
 
-    def run(self, scan_from: date) -> dict[str, Any]:
+    def run(self, scan_from: date, keep: Callable[[MailMessage], bool] | None = None) -> dict[str, Any]:
         info = self.info
         cur = self.cursor
-        fresh = cur is None or cur.get("uidvalidity") != info.uidvalidity
+        fresh = self.fresh = cur is None or cur.get("uidvalidity") != info.uidvalidity
         if fresh:
             if cur is not None:
                 log.info("UIDVALIDITY of %s changed; reading it again", self.folder)
@@ -86,9 +88,10 @@ class _FolderScan:
             assert cur is not None
             last = int(cur["last_uid"])
             uids = self.mailbox.uids_after(self.folder, last) if info.uidnext > last + 1 else []
-            self._refresh_cached(cur, len(uids))
-        found, bad = self.mailbox.fetch_headers(self.folder, uids)
-        self.new, self.skipped = found, bad
+            self._refresh_cached(cur, len(uids), keep)
+        found, bad = self.mailbox.fetch_headers(self.folder, uids, keep)
+        self.new += found
+        self.skipped += bad
         last_uid = max([int(cur["last_uid"]) if cur and not fresh else 0, *uids, info.uidnext - 1, 0])
         return {
             "folder": self.folder,
@@ -98,7 +101,7 @@ class _FolderScan:
             "exists": info.exists,
         }
 
-    def _refresh_cached(self, cur: dict[str, Any], new_count: int) -> None:
+    def _refresh_cached(self, cur: dict[str, Any], new_count: int, keep: Callable[[MailMessage], bool] | None) -> None:
         """Keep the cached messages' flags current and drop the ones that are gone."""
         info = self.info
         uids = [m.uid for m in self.cached]
@@ -116,7 +119,7 @@ class _FolderScan:
         # A message seen before but not kept may have become relevant (a keyword was set).
         revisit = [u for u in changed if u not in cached_uids and u <= int(cur["last_uid"])]
         if revisit:
-            found, bad = self.mailbox.fetch_headers(self.folder, revisit)
+            found, bad = self.mailbox.fetch_headers(self.folder, revisit, keep)
             self.new.extend(found)
             self.skipped.extend(bad)
 
@@ -138,15 +141,42 @@ def read_mailbox(
     records = session.requests
     scan_from = min([since, *(datetime.fromisoformat(r.sent_at).date() for r in records.values() if r.sent_at)])
     cached = [message_from_dict(d) for d in session.messages.values()]
+    copies = _bcc_copies(mailbox, config, folders, scan_from, cached, session.cursors)
 
-    scans = {}
-    for folder in dict.fromkeys((folders.sent, *folders.watch)):
-        mine = [m for m in cached if m.folder == folder]
-        scans[folder] = _FolderScan(mailbox, folder, session.cursors.get(folder), mine)
-        session.cursors[folder] = scans[folder].run(scan_from)
+    # Sent first, keeping only requests and their threads as the batches come in.
+    known = {i for r in records.values() for i in (r.message_id, *r.thread)} | set(manual) | copies
+    known |= {m.message_id for m in cached if m.folder == folders.sent}
+
+    def keep_sent(message: MailMessage) -> bool:
+        related = message.message_id in known or bool(set(message.thread_ids) & known)
+        if related or tracking_source(message, config, manual, frozenset(copies)):
+            known.add(message.message_id)
+            return True
+        return False
+
+    scans = {folders.sent: _FolderScan(mailbox, folders.sent, session.cursors.get(folders.sent),
+                                       [m for m in cached if m.folder == folders.sent])}  # fmt: skip
+    session.cursors[folders.sent] = scans[folders.sent].run(scan_from, keep_sent)
     sent_scan = scans[folders.sent]
-    skipped = [s for scan in scans.values() for s in scan.skipped]
     sent = sent_scan.cached + sent_scan.new
+    early = requests_in(sent, [m for m in cached if m.message_id in copies], records, config, since=since,
+                        manual=manual)  # fmt: skip
+    keys = request_keys(early, config)
+    mine = config.me.addresses
+
+    def keep_inbound(message: MailMessage) -> bool:
+        """Tied to a request, a BCC copy, or possibly a delivery report (decided with its body)."""
+        if message.message_id in copies or any(assign([message], keys, my_addresses=mine).values()):
+            return True
+        return needs_body(message, my_addresses=mine, matched=False)
+
+    for folder in dict.fromkeys(folders.watch):
+        if folder == folders.sent:
+            continue
+        scans[folder] = _FolderScan(mailbox, folder, session.cursors.get(folder),
+                                    [m for m in cached if m.folder == folder])  # fmt: skip
+        session.cursors[folder] = scans[folder].run(scan_from, keep_inbound)
+    skipped = [s for scan in scans.values() for s in scan.skipped]
     inbound = [m for folder, scan in scans.items() if folder != folders.sent for m in (*scan.cached, *scan.new)]
 
     by_id = requests_in(sent, inbound, records, config, since=since, manual=manual)
@@ -155,8 +185,11 @@ def read_mailbox(
     sent = _with_bodies(mailbox, folders.sent, [m for m in sent if (m.folder, m.uid) in in_threads])
 
     new_requests = [r for rid, (r, _t) in by_id.items() if rid not in records]
-    if new_requests:
-        inbound += _backfill(mailbox, folders, scans, new_requests, inbound)
+    # Only folders read incrementally can lack older replies; a folder read from the start
+    # this cycle already holds everything since `since`.
+    incremental = [f for f, scan in scans.items() if f != folders.sent and not scan.fresh]
+    if new_requests and incremental:
+        inbound += _backfill(mailbox, incremental, scans, new_requests, inbound)
     inbound = _relevant_inbound(mailbox, config, inbound, by_id)
 
     drafts = _our_drafts(mailbox, folders.drafts, cached)
@@ -173,6 +206,28 @@ def read_mailbox(
     )
 
 
+def _bcc_copies(
+    mailbox: Mailbox,
+    config: Config,
+    folders: Folders,
+    scan_from: date,
+    cached: list[MailMessage],
+    cursors: dict[str, dict[str, Any]],
+) -> set[str]:
+    """Message-IDs of the resident's mail whose BCC copy reached the tracking address."""
+    if not config.tracking.bcc:
+        return set()
+    found = [m for m in cached if m.folder != folders.sent]
+    for folder in dict.fromkeys(folders.watch):
+        after = int(cursors.get(folder, {}).get("last_uid", 0))  # older ones were looked at before
+        uids = [u for u in mailbox.search_addressed_to(folder, config.tracking.bcc, since=scan_from, after_uid=after)
+                if u > after]  # fmt: skip
+        have = {m.uid for m in cached if m.folder == folder}
+        messages, _bad = mailbox.fetch_headers(folder, [u for u in uids if u not in have])
+        found += messages
+    return set(bcc_copies(found, config))
+
+
 def _with_bodies(mailbox: Mailbox, folder: str, messages: list[MailMessage]) -> list[MailMessage]:
     """The resident's thread messages with their text, to quote in a draft."""
     missing = [m.uid for m in messages if m.body is None]
@@ -182,7 +237,7 @@ def _with_bodies(mailbox: Mailbox, folder: str, messages: list[MailMessage]) -> 
 
 def _backfill(
     mailbox: Mailbox,
-    folders: Folders,
+    watched: list[str],
     scans: dict[str, _FolderScan],
     new_requests: list[Any],
     inbound: list[MailMessage],
@@ -190,7 +245,7 @@ def _backfill(
     """Older inbound mail about requests first seen now (a reply may predate the Sent copy's scan)."""
     have = {(m.folder, m.uid) for m in inbound}
     found: list[MailMessage] = []
-    for folder in dict.fromkeys(folders.watch):
+    for folder in watched:
         uids: set[int] = set()
         for record in new_requests:
             sent_on = datetime.fromisoformat(record.sent_at).date()

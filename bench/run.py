@@ -137,7 +137,8 @@ def seed_maildir(server, user: str, total: int) -> None:
             (home / folder / sub).mkdir(parents=True, exist_ok=True)
     for i in range(total):
         sent = i % 2 == 0
-        when = base + timedelta(minutes=i)
+        # The requests to mentors are recent (no follow-up due yet): the cycles measure scanning.
+        when = datetime(2026, 11, 21, 9).astimezone() + timedelta(minutes=i) if i < 40 else base + timedelta(minutes=i)
         if sent:
             to = [f"m{i % 50}@hospital.org"] if i < 40 else [f"colleague{i}@example.org"]
             raw = make_message(sender=user, to=to, subject=f"Message {i}", when=when, message_id=f"<s{i}@example.edu>")
@@ -164,20 +165,17 @@ for name in ("read", "readline"):
 from pathlib import Path
 from datetime import date
 from assistant.config import load_config
-from assistant.adapters.imap import Mailbox
-from assistant.adapters.store import Store
-from assistant.snapshot import read_mailbox
+from datetime import datetime, timedelta
+from assistant.cycle import run_cycle
 config = load_config(Path(sys.argv[2]))
 figures = {}
-with Store(config.state_path).locked() as session:
-    for label in ("first", "again"):
-        box = Mailbox.connect(config.mail, "bench-pw")
-        counted[0] = 0
-        t = time.perf_counter()
-        snap = read_mailbox(box, config, since=date(2020, 1, 1), session=session, manual=frozenset())
-        figures[label] = {"seconds": time.perf_counter() - t, "bytes": counted[0], "sent": len(snap.sent)}
-        box.close()
-        session.save()
+now = datetime.fromisoformat("2026-11-24T09:00:00-07:00")
+for label in ("first", "again"):  # whole cycles: scan, decide, apply
+    counted[0] = 0
+    t = time.perf_counter()
+    result = run_cycle(config, now=now)
+    figures[label] = {"seconds": time.perf_counter() - t, "bytes": counted[0], "writes": result.report.writes}
+    now += timedelta(minutes=5)
 figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(figures))
 """

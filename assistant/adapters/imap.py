@@ -6,10 +6,11 @@ the one command. Library and socket errors are mapped into `assistant.errors`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -37,8 +38,12 @@ _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in HEADER_FIELDS))
 
 
+@functools.lru_cache(maxsize=4)
 def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """System CAs plus an optional extra one; verification is never turned off."""
+    """System CAs plus an optional extra one; verification is never turned off.
+
+    Built once per CA file: loading the system store costs more than a loopback login.
+    """
     context = ssl.create_default_context()
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
@@ -242,6 +247,14 @@ class Mailbox:
         with self._errors(f"SEARCH in {folder}"):
             return sorted(int(u) for u in self.client.search(["UNDELETED", "HEADER", name, ""]))
 
+    def search_addressed_to(self, folder: str, address: str, *, since: date, after_uid: int = 0) -> list[int]:
+        """UIDs (above `after_uid`) of messages naming `address` in To, Cc, Delivered-To or X-Original-To."""
+        self._select(folder, readonly=True)
+        criteria = ["UID", f"{after_uid + 1}:*", "SINCE", since, "OR", "OR", "TO", address, "CC", address,
+                    "OR", "HEADER", "Delivered-To", address, "HEADER", "X-Original-To", address]  # fmt: skip
+        with self._errors(f"SEARCH in {folder}"):
+            return sorted(int(u) for u in self.client.search(criteria))
+
     def search_about(self, folder: str, message_id: str, people: tuple[str, ...], *, since: date) -> list[int]:
         """UIDs of messages that name `message_id` in their thread headers, or come from `people`."""
         self._select(folder, readonly=True)
@@ -254,8 +267,14 @@ class Mailbox:
                 found |= set(self.client.search(["FROM", person, "SINCE", since]))
         return sorted(int(u) for u in found)
 
-    def fetch_headers(self, folder: str, uids: list[int]) -> tuple[list[MailMessage], list[str]]:
-        """Headers, flags and dates of these messages; malformed ones are skipped and logged."""
+    def fetch_headers(
+        self, folder: str, uids: list[int], keep: Callable[[MailMessage], bool] | None = None
+    ) -> tuple[list[MailMessage], list[str]]:
+        """Headers, flags and dates of these messages; malformed ones are skipped and logged.
+
+        `keep` filters batch by batch, so a first scan of a large folder holds only the
+        messages that matter, not all of them.
+        """
         self._select(folder, readonly=True)
         messages: list[MailMessage] = []
         skipped: list[str] = []
@@ -266,7 +285,9 @@ class Mailbox:
                 data = self.client.fetch(batch, items)
             for uid, item in data.items():
                 try:
-                    messages.append(to_message(folder, uid, item))
+                    message = to_message(folder, uid, item)
+                    if keep is None or keep(message):
+                        messages.append(message)
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     log.warning("Skipped malformed message UID %s in %s: %s", uid, folder, exc)
                     skipped.append(f"message UID {uid} in {folder} could not be read ({exc}); skipped")

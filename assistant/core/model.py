@@ -226,9 +226,16 @@ class MailSnapshot:
     manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
 
 
+_MESSAGE_FIELDS = tuple(MailMessage.__dataclass_fields__)
+
+
 def message_to_dict(message: MailMessage) -> dict[str, Any]:
     """A JSON-able form of a message summary, for the scan cache."""
-    data = asdict(message)
+    data = {name: getattr(message, name) for name in _MESSAGE_FIELDS}
+    for key in ("sender",):
+        data[key] = {"name": message.sender.name, "email": message.sender.email} if message.sender else None
+    for key in ("to", "cc"):
+        data[key] = [{"name": a.name, "email": a.email} for a in getattr(message, key)]
     data["date"] = message.date.isoformat()
     data["flags"] = sorted(message.flags)
     data["raw"] = base64.b64encode(message.raw).decode() if message.raw is not None else None
