@@ -36,14 +36,19 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
     return config
 
 
+def _tables(document: tomlkit.TOMLDocument, name: str) -> AoT:
+    """The [[name]] array of tables, created (at the end of the file) when missing."""
+    found = document.get(name)
+    if found is None:
+        found = tomlkit.aot()
+        document.append(name, found)
+    if not isinstance(found, AoT):
+        raise ConfigError([f"{name}: must be written as [[{name}]] tables"])
+    return found
+
+
 def _goals(document: tomlkit.TOMLDocument) -> AoT:
-    goals = document.get("goals")
-    if goals is None:
-        goals = tomlkit.aot()
-        document.append("goals", goals)
-    if not isinstance(goals, AoT):
-        raise ConfigError(["goals: must be written as [[goals]] tables"])
-    return goals
+    return _tables(document, "goals")
 
 
 def _find(document: tomlkit.TOMLDocument, goal_id: str) -> Table:
@@ -74,12 +79,7 @@ def add_mentor(path: Path, fields: dict[str, Any]) -> Config:
     """Append a [[mentors]] table (a prospect)."""
 
     def change(document: tomlkit.TOMLDocument) -> None:
-        mentors = document.get("mentors")
-        if mentors is None:
-            mentors = tomlkit.aot()
-            document.append("mentors", mentors)
-        if not isinstance(mentors, AoT):
-            raise ConfigError(["mentors: must be written as [[mentors]] tables"])
+        mentors = _tables(document, "mentors")
         new = {e.lower() for e in fields["email"]}
         for table in mentors:
             existing = table.get("email", [])

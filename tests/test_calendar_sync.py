@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
-import subprocess
-import sys
 import textwrap
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from caldav.davclient import DAVClient
 
 from assistant.adapters import caldav as caldav_adapter
+from tests.calendar_clients import khal_list, sync_to_vdir, todo_list
 from tests.conftest import write_config
 from tests.test_end_to_end import NOW, cli
 
@@ -217,71 +214,12 @@ def test_a_vevent_only_calendar_gets_events_and_no_tasks(server, mail_user, tmp_
     assert "Nothing to do." in cli(w.config, "once", now=NOW + timedelta(minutes=1))[1]
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    assert Path(found).exists(), f"{name} is not installed (it comes with mentor-assistant[test])"
-    return found
-
-
 def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, tmp_path):
     w = World(server, mail_user, tmp_path)
     assert cli(w.config, "once")[0] == 0
-    local = tmp_path / "vdir"
-    local.mkdir()
-    vconf = tmp_path / "vdirsyncer.conf"
-    vconf.write_text(
-        textwrap.dedent(f"""
-        [general]
-        status_path = "{tmp_path / "status"}/"
-        [pair mentorship]
-        a = "local"
-        b = "remote"
-        collections = null
-        [storage local]
-        type = "filesystem"
-        path = "{local}/"
-        fileext = ".ics"
-        [storage remote]
-        type = "caldav"
-        url = "{w.calendar().url}"
-        username = "{w.user}"
-        password = "x"
-    """)
-    )
-    for step in ("discover", "sync"):
-        done = subprocess.run(
-            [_tool("vdirsyncer"), "-c", str(vconf), step],
-            capture_output=True,
-            text=True,
-            input="y\n",
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    khal = tmp_path / "khal.conf"
-    khal.write_text(
-        textwrap.dedent(f"""
-        [calendars]
-        [[mentorship]]
-        path = {local}/
-        type = calendar
-        [locale]
-        timeformat = %H:%M
-        dateformat = %Y-%m-%d
-        longdateformat = %Y-%m-%d
-        datetimeformat = %Y-%m-%d %H:%M
-        longdatetimeformat = %Y-%m-%d %H:%M
-    """)
-    )
-    listing = subprocess.run(
-        [_tool("khal"), "-c", str(khal), "list", "2026-11-24", "60d"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert listing.returncode == 0, listing.stderr
-    days = listing.stdout.split("\n")
+    local = sync_to_vdir(tmp_path, str(w.calendar().url), w.user)
+    listing = khal_list(tmp_path, local, "2026-11-24", "60d")
+    days = listing.split("\n")
 
     def under(day: str) -> str:
         start = next(i for i, line in enumerate(days) if day in line)
@@ -290,12 +228,7 @@ def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, t
     assert "Due to Dr. Jane Smith: First draft of the QI proposal" in under("2026-12-15")
     assert "Aim: First draft of the QI proposal" in under("2026-12-08")
     assert "Aim: Submit the QI abstract" in under("2026-12-04")
-    todo_conf = tmp_path / "todoman.py"
-    todo_conf.write_text(f'path = "{local}"\ndate_format = "%Y-%m-%d"\n')
-    tasks = subprocess.run(
-        [_tool("todo"), "--config", str(todo_conf), "list"], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert tasks.returncode == 0, tasks.stderr
-    assert any("2026-12-15" in line and "First draft of the QI proposal" in line for line in tasks.stdout.splitlines())
-    assert any("Submit the QI abstract" in line for line in tasks.stdout.splitlines())
-    print("\n" + listing.stdout + "\n" + tasks.stdout)
+    tasks = todo_list(tmp_path, local)
+    assert any("2026-12-15" in line and "First draft of the QI proposal" in line for line in tasks.splitlines())
+    assert any("Submit the QI abstract" in line for line in tasks.splitlines())
+    print("\n" + listing + "\n" + tasks)

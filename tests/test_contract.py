@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
-import subprocess
-import sys
 import textwrap
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -23,6 +20,7 @@ from assistant.core.checkins import agenda, occurrences
 from assistant.core.contract_calendar import checkin_series, review_event
 from assistant.core.contract_doc import render_contract
 from assistant.template_files import load_templates
+from tests.calendar_clients import khal_list, sync_to_vdir
 from tests.conftest import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,12 +119,6 @@ CONTRACT = textwrap.dedent("""
 MENTOR = '\n[[mentors]]\nname = "Dr. Jane Smith"\nemail = ["jsmith@hospital.org"]\n'
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    assert Path(found).exists(), f"{name} is not installed (it comes with mentor-assistant[test])"
-    return found
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("kind", ["radicale", "xandikos"])
 def test_checkins_agenda_and_review_on_the_server(kind, request, mail_user, tmp_path):
@@ -164,53 +156,8 @@ def test_checkins_agenda_and_review_on_the_server(kind, request, mail_user, tmp_
     assert "Nothing to do." in run(config, "once", now=FEB1 + timedelta(hours=2))[1]
 
     # A calendar app sees the check-ins at 16:00 local time on both sides of the DST change.
-    local = tmp_path / "vdir"
-    local.mkdir()
-    vconf = tmp_path / "vdirsyncer.conf"
-    vconf.write_text(
-        textwrap.dedent(f"""
-        [general]
-        status_path = "{tmp_path / "status"}/"
-        [pair c]
-        a = "local"
-        b = "remote"
-        collections = null
-        [storage local]
-        type = "filesystem"
-        path = "{local}/"
-        fileext = ".ics"
-        [storage remote]
-        type = "caldav"
-        url = "{cal.url}"
-        username = "{user}"
-        password = "x"
-    """)
-    )
-    for step in ("discover", "sync"):
-        done = subprocess.run([_tool("vdirsyncer"), "-c", str(vconf), step], input="y\n", capture_output=True,
-                              text=True, timeout=120, check=False)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-    khal = tmp_path / "khal.conf"
-    khal.write_text(
-        textwrap.dedent(f"""
-        [calendars]
-        [[c]]
-        path = {local}/
-        type = calendar
-        [locale]
-        timeformat = %H:%M
-        dateformat = %Y-%m-%d
-        longdateformat = %Y-%m-%d
-        datetimeformat = %Y-%m-%d %H:%M
-        longdatetimeformat = %Y-%m-%d %H:%M
-        local_timezone = America/Denver
-        default_timezone = America/Denver
-    """)
-    )
-    listing = subprocess.run([_tool("khal"), "-c", str(khal), "list", "2027-02-01", "90d"], capture_output=True,
-                             text=True, timeout=120, check=False)  # fmt: skip
-    assert listing.returncode == 0, listing.stderr
-    text = listing.stdout
+    local = sync_to_vdir(tmp_path, str(cal.url), user)
+    text = khal_list(tmp_path, local, "2027-02-01", "90d")
     for day in ("2027-02-02", "2027-03-02", "2027-03-30", "2027-04-27"):
         block = text.split(day, 1)[1].split("\n", 2)[1]
         assert block.strip().startswith("16:00-16:30 Mentorship check-in with Dr. Jane Smith"), (day, text)

@@ -96,6 +96,17 @@ def _binary() -> str:
     return shutil.which(DOVECOT) or "/usr/sbin/dovecot"
 
 
+def stop_process(proc: subprocess.Popen[bytes], base: Path) -> None:
+    """Terminate a server process (kill it after 10 s) and remove its directory."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as s:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.servers.dovecot import free_port
+from assistant.servers.dovecot import free_port, stop_process
 
 
 @dataclass
@@ -24,12 +23,7 @@ class PymapServer:
     _proc: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-        shutil.rmtree(self.base, ignore_errors=True)
+        stop_process(self._proc, self.base)
 
 
 def pymap_available() -> bool:
