@@ -383,6 +383,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="100k messages and 10 minutes of idling")
     parser.add_argument("--only", nargs="*", default=["latency", "scale", "calendar", "state", "idle"])
+    parser.add_argument("--idle-seconds", type=int, help="how long to measure the idle daemon (60; 600 with --long)")
     args = parser.parse_args()
     started = datetime.now().astimezone()
     server = start_dovecot(password=PASSWORD)
@@ -396,10 +397,12 @@ def main() -> None:
         if "state" in args.only:
             bench_state()
         if "idle" in args.only:
-            bench_idle(server, 600 if args.long else 60)
+            bench_idle(server, args.idle_seconds or (600 if args.long else 60))
     finally:
         server.stop()
     command = ".venv/bin/python bench/run.py" + (" --long" if args.long else "")
+    if args.idle_seconds:
+        command += f" --idle-seconds {args.idle_seconds}"
     if args.only != parser.get_default("only"):
         command += " --only " + " ".join(args.only)
     write_report(command, started)
