@@ -384,19 +384,27 @@ def _parse_padding(c: _Checker, data: dict[str, Any]) -> Padding:
     )
 
 
-def _parse_mentors(c: _Checker, data: dict[str, Any]) -> tuple[Mentor, ...]:
-    items = data.get("mentors", [])
+def _array_tables(c: _Checker, data: dict[str, Any], name: str) -> list[tuple[int, str, dict[str, Any]]]:
+    """The [[name]] tables as (index, key prefix, table), each checked for unknown keys."""
+    items = data.get(name, [])
     if not isinstance(items, list):
-        c.add("mentors", "must be written as [[mentors]] tables")
-        return ()
-    mentors = []
-    seen: dict[str, str] = {}
-    for i, t in enumerate(items):
-        prefix = f"mentors[{i}]"
-        if not isinstance(t, dict):
+        c.add(name, f"must be written as [[{name}]] tables")
+        return []
+    out = []
+    for i, table in enumerate(items):
+        prefix = f"{name}[{i}]"
+        if not isinstance(table, dict):
             c.add(prefix, "must be a table")
             continue
-        c.unknown_keys(t, "mentors", prefix)
+        c.unknown_keys(table, name, prefix)
+        out.append((i, prefix, table))
+    return out
+
+
+def _parse_mentors(c: _Checker, data: dict[str, Any]) -> tuple[Mentor, ...]:
+    mentors = []
+    seen: dict[str, str] = {}
+    for _i, prefix, t in _array_tables(c, data, "mentors"):
         emails = tuple(e for e in (_email(c, f"{prefix}.email", e) for e in _str_list(c, t, "email", prefix)) if e)
         if "email" not in t:
             c.add(f"{prefix}.email", "is required")
@@ -462,18 +470,9 @@ def _parse_time(text: str) -> time:
 
 
 def _parse_goals(c: _Checker, data: dict[str, Any]) -> tuple[Goal, ...]:
-    items = data.get("goals", [])
-    if not isinstance(items, list):
-        c.add("goals", "must be written as [[goals]] tables")
-        return ()
     goals = []
     ids: set[str] = set()
-    for i, t in enumerate(items):
-        prefix = f"goals[{i}]"
-        if not isinstance(t, dict):
-            c.add(prefix, "must be a table")
-            continue
-        c.unknown_keys(t, "goals", prefix)
+    for i, prefix, t in _array_tables(c, data, "goals"):
         gid = c.get(t, "id", prefix, str) or f"goal-{i}"
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", gid):
             c.add(f"{prefix}.id", f"{gid!r} must be letters, digits, '-', '_' or '.'")
