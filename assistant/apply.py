@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from assistant.adapters.caldav import CalendarStore, PreconditionFailed
-from assistant.adapters.imap import Mailbox
 from assistant.adapters.store import StoreSession
 from assistant.core.calendar import content_hash, significant_hash
 from assistant.core.draft import draft_fingerprint
@@ -32,7 +31,9 @@ from assistant.core.plan import (
     SendDigest,
 )
 from assistant.core.reconcile import mark_created
+from assistant.core.state import CalendarRecord, RequestRecord, State
 from assistant.errors import TempFailError
+from assistant.mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,7 @@ def apply_plan(
 ) -> ApplyReport:
     """Carry out `plan`; failures of single actions are reported and retried next cycle."""
     report = ApplyReport(notes=list(plan.notes))
-    session.requests = {r.id: r for r in plan.requests}
-    session.calendar = {r.uid: r for r in plan.calendar}
-    session.overrides = {o.id: o for o in plan.overrides}
+    session.state = planned_state(session.state, plan)
     session.save()  # the intent, before any write to a server
     try:
         for action in plan.actions:
@@ -80,15 +79,40 @@ def apply_plan(
     return report
 
 
+def planned_state(state: State, plan: Plan) -> State:
+    """The state with the plan's records in place (what is saved before any server write)."""
+    if plan.requests is not None:
+        state = replace(state, requests={r.id: r for r in plan.requests})
+    if plan.calendar is not None:
+        state = replace(state, calendar={r.uid: r for r in plan.calendar})
+    if plan.overrides is not None:
+        state = replace(state, overrides={o.id: o for o in plan.overrides})
+    if plan.meta is not None:
+        state = replace(state, meta=plan.meta)
+    return state
+
+
+def _put_request(session: StoreSession, record: RequestRecord) -> None:
+    session.state = replace(session.state, requests={**session.state.requests, record.id: record})
+
+
+def _put_calendar(session: StoreSession, uid: str, record: CalendarRecord | None) -> None:
+    records = {k: v for k, v in session.state.calendar.items() if k != uid}
+    if record is not None:
+        records[uid] = record
+    session.state = replace(session.state, calendar=records)
+
+
 def _send_digest(
     action: SendDigest, session: StoreSession, send: Callable[[bytes], None] | None, report: ApplyReport
 ) -> None:
     if send is None:
         raise TempFailError("no SMTP server is configured")
-    if session.meta.get("digest_period") == action.period:
+    if session.state.meta.digest_period == action.period:
         return  # sent already (a plan applied twice)
     send(action.raw)
-    session.meta["digest_period"] = action.period
+    state = session.state
+    session.state = replace(state, meta=replace(state.meta, digest_period=action.period))
     session.save()
     report.writes += 1
     report.done.append(action.describe())
@@ -141,9 +165,9 @@ def _append_draft(
             uid = found[0] if found else None
         report.done.append(action.describe())
         log.debug("Done: %s", action.describe())
-    record = session.requests.get(action.request_id)
+    record = session.state.requests.get(action.request_id)
     if record is not None and record.draft is not None and record.draft.message_id == action.message_id:
-        session.requests[record.id] = replace(record, draft=replace(record.draft, uid=uid))
+        _put_request(session, replace(record, draft=replace(record.draft, uid=uid)))
         session.save()
 
 
@@ -162,9 +186,9 @@ def _delete_draft(action: DeleteDraft, session: StoreSession, mailbox: Mailbox, 
         )
         log.warning("%s", note)
         report.notes.append(note)
-        record = session.requests.get(action.request_id)
+        record = session.state.requests.get(action.request_id)
         if record is not None:
-            session.requests[record.id] = replace(record, reported_edited=True)
+            _put_request(session, replace(record, reported_edited=True))
         return
     mailbox.delete(action.folder, action.uid)
     report.writes += 1
@@ -186,14 +210,14 @@ def _apply_calendar(
             current = calendar.get(action.href)
             if current is not None and action.uid in current.ics:
                 calendar.delete(action.href, etag=current.etag)
-        session.calendar.pop(action.uid, None)
+        _put_calendar(session, action.uid, None)
         report.writes += 1
         report.done.append(action.describe())
         log.debug("Done: %s", action.describe())
         return
     href = action.href or calendar.href_for(action.uid)
     etag = action.etag if action.href else None
-    pushed_before = session.calendar.get(action.uid)
+    pushed_before = session.state.calendar.get(action.uid)
     for _attempt in range(MAX_412_RETRIES + 1):
         try:
             new_etag = calendar.put(href, action.ics, etag=etag)
@@ -218,6 +242,6 @@ def _apply_calendar(
             etag = current.etag  # only our own text differs: merge by writing ours over it
     else:
         raise TempFailError(f"{href} kept changing while we wrote it; will retry next cycle")
-    session.calendar[action.uid] = mark_created(action.record, href, new_etag)
+    _put_calendar(session, action.uid, mark_created(action.record, href, new_etag))
     report.done.append(action.describe())
     log.debug("Done: %s", action.describe())

@@ -9,11 +9,13 @@ nothing new costs one request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from assistant.adapters.caldav import CalendarStore, href_path
-from assistant.core.model import CalendarRecord, CalendarSnapshot, ServerObject
+from assistant.core.model import CalendarSnapshot, ServerObject
+from assistant.core.state import CalendarMeta, CalendarRecord
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +24,21 @@ FULL_LISTING_EVERY = timedelta(hours=24)
 
 def read_calendar(
     store: CalendarStore,
-    records: dict[str, CalendarRecord],
-    meta: dict[str, Any],
+    records: Mapping[str, CalendarRecord],
+    meta: CalendarMeta,
     *,
-    now: datetime | None = None,
-) -> CalendarSnapshot:
-    """Our objects that changed on the server since the last cycle; updates `meta`'s token."""
-    if meta.get("calendar_url") != store.url or "calendar_vtodo" not in meta:
-        meta["calendar_url"] = store.url
-        meta["calendar_vtodo"] = store.supports_vtodo()
-        meta.pop("calendar_sync_token", None)
-    token = meta.get("calendar_sync_token")
-    if now is not None and meta.get("calendar_full_at", "") < (now - FULL_LISTING_EVERY).isoformat():
+    now: datetime,
+) -> tuple[CalendarSnapshot, CalendarMeta]:
+    """Our objects that changed on the server since the last cycle, and the new sync state."""
+    if meta.url != store.url or meta.vtodo is None:
+        meta = replace(meta, url=store.url, vtodo=store.supports_vtodo(), sync_token=None)
+    token = meta.sync_token
+    if meta.full_at is None or meta.full_at < now - FULL_LISTING_EVERY:
         token = None  # now and then a full listing, to catch anything a token missed
-        meta["calendar_full_at"] = now.isoformat(timespec="seconds")
+        meta = replace(meta, full_at=now)
     changes = store.changes(token)
     if changes.token:
-        meta["calendar_sync_token"] = changes.token
+        meta = replace(meta, sync_token=changes.token)
     ours = {href_path(r.href): r for r in records.values() if r.href}
     changed: dict[str, ServerObject] = {}
     if changes.full:
@@ -60,26 +60,25 @@ def read_calendar(
                 changed[found.uid] = _fetch(store, found)
     if changed:
         log.debug("Calendar: %d of our objects changed on the server", len(changed))
-    return CalendarSnapshot(supports_vtodo=bool(meta["calendar_vtodo"]), changed=changed)
+    return CalendarSnapshot(supports_vtodo=bool(meta.vtodo), changed=changed), meta
 
 
-def advance_token(store: CalendarStore, records: dict[str, CalendarRecord], meta: dict[str, Any]) -> None:
+def advance_token(store: CalendarStore, records: Mapping[str, CalendarRecord], meta: CalendarMeta) -> CalendarMeta:
     """After our own writes: move the sync token past them, unless something else changed too.
 
     A server need not report an object that was created and deleted between two tokens;
     without this, an object we created and the resident then deleted could go unnoticed.
     """
-    token = meta.get("calendar_sync_token")
+    token = meta.sync_token
     if not token:
-        return
+        return meta
     changes = store.changes(token)
     if changes.full or not changes.token:
-        meta.pop("calendar_sync_token", None)
-        return
+        return replace(meta, sync_token=None)
     ours = {href_path(r.href): r.etag for r in records.values() if r.href}
     if all(path in ours and etag is not None and etag == ours[path] for path, etag in changes.objects.items()):
-        meta["calendar_sync_token"] = changes.token
-    # else: keep the old token, so the next cycle reads those other changes
+        return replace(meta, sync_token=changes.token)
+    return meta  # keep the old token, so the next cycle reads those other changes
 
 
 def _fetch(store: CalendarStore, record: CalendarRecord) -> ServerObject:

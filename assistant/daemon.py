@@ -24,6 +24,7 @@ from assistant import clock
 from assistant.adapters.store import Store
 from assistant.config import Config, load_config
 from assistant.core.schedule import next_wake
+from assistant.core.state import WAITING_STATES, RequestState
 from assistant.cycle import run_cycle
 from assistant.errors import EX_OK, EX_TEMPFAIL, AssistantError, ConfigError, TempFailError, UnavailableError
 from assistant.idle import IdleWatcher, backoff_delays
@@ -147,9 +148,9 @@ class Daemon:
             log.info("%s", line)
         for line in getattr(report, "notes", []):
             log.warning("%s", line)
-        session = Store(self.config.state_path).read()
-        waiting = sum(1 for r in session.requests.values() if r.state in ("waiting", "followed_up", "paused"))
-        drafted = sum(1 for r in session.requests.values() if r.state == "drafted")
+        state = Store(self.config.state_path).read()
+        waiting = sum(1 for r in state.requests.values() if r.state in WAITING_STATES)
+        drafted = sum(1 for r in state.requests.values() if r.state == RequestState.DRAFTED)
         status = f"{waiting} request(s) waiting, {drafted} draft(s) for you to review; last cycle {now:%H:%M}"
         if not self.ready:
             self.notifier.ready(status)
@@ -158,12 +159,12 @@ class Daemon:
             self.notifier.status(status)
 
     def _next_wake(self, now: datetime) -> datetime:
-        session = Store(self.config.state_path).read()
+        state = Store(self.config.state_path).read()
         candidates = [now + CALENDAR_PULL if self.config.calendar else now + timedelta(hours=1)]
         if not self._idle_working():
             candidates.append(now + self.config.mail.poll_interval)
         scheduled = next_wake(
-            self.config, list(session.requests.values()), last_digest=session.meta.get("digest_period"), now=now
+            self.config.settings, list(state.requests.values()), last_digest=state.meta.digest_period, now=now
         )
         if scheduled is not None:
             candidates.append(scheduled + timedelta(seconds=1))

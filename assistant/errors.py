@@ -1,7 +1,9 @@
 """Every error the assistant reports, with its exit code and the advice a resident needs.
 
     AssistantError                 exit 1   something unexpected
+    ├── UsageError                 exit 64  a command-line mistake (an unknown goal id, a bad date)
     ├── ConfigError                exit 78  the config file is wrong (systemd must not restart)
+    │   └── StateFileError         exit 78  the state file's place cannot be used
     ├── UnavailableError           exit 69  a server is unreachable
     │   └── AuthenticationError    exit 69  a server refused the login
     ├── TempFailError              exit 75  try again later (timeouts, a busy state file)
@@ -13,8 +15,11 @@ its message, its advice (`advice()`) and its exit code. Advice lives only here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 EX_OK = 0
 EX_SOFTWARE = 1
+EX_USAGE = 64
 EX_UNAVAILABLE = 69
 EX_TEMPFAIL = 75
 EX_CONFIG = 78
@@ -46,6 +51,34 @@ class ConfigError(AssistantError):
         return (
             "Fix the keys named above in the config file, then run "
             "`mentor-assistant check-config`. config.example.toml shows every key."
+        )
+
+
+class UsageError(AssistantError):
+    """A command-line mistake; `fix` says what to type instead."""
+
+    exit_code = EX_USAGE
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        self.fix = fix
+        super().__init__(message)
+
+    def advice(self) -> str:
+        return self.fix or "See `mentor-assistant COMMAND --help` for what the command takes."
+
+
+class StateFileError(ConfigError):
+    """The state file (or its directory) is a directory, unwritable, or otherwise unusable."""
+
+    def __init__(self, message: str, *, path: Path) -> None:
+        self.path = path
+        super().__init__([message])
+
+    def advice(self) -> str:
+        return (
+            f"mentor-assistant keeps what it has seen and done in {self.path}. Make that a file you can "
+            "write (check the directory's owner and permissions), or set [state] path in the config file "
+            "to another place."
         )
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from assistant.adapters import secrets
-from assistant.adapters.imap import Mailbox
+from assistant.adapters.imap import ImapMailbox
 from assistant.config import MailSettings
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,11 @@ class IdleWatcher:
         delays = backoff_delays()
         first = True
         while not self.stopped.is_set():
-            mailbox: Mailbox | None = None
+            mailbox: ImapMailbox | None = None
             try:
                 # A fresh password or OAuth2 token on every (re)connect.
                 secret = secrets.resolve(self.settings.secret, username=self.settings.username, host=self.settings.host)
-                mailbox = Mailbox.connect(self.settings, secret)
+                mailbox = ImapMailbox.connect(self.settings, secret)
                 client = mailbox.client
                 if b"IDLE" not in client.capabilities():
                     log.info("The server does not offer IDLE; polling every %s", self.settings.poll_interval)
@@ -97,7 +97,7 @@ class IdleWatcher:
                 if mailbox is not None:
                     mailbox.close()
 
-    def _idle(self, mailbox: Mailbox) -> None:
+    def _idle(self, mailbox: ImapMailbox) -> None:
         client = mailbox.client
         while not self.stopped.is_set():
             client.idle()

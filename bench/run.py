@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.servers.caldav_servers import start_radicale  # noqa: E402
-from assistant.servers.dovecot import start_dovecot  # noqa: E402
+from assistant.demo.servers.caldav_servers import start_radicale  # noqa: E402
+from assistant.demo.servers.dovecot import start_dovecot  # noqa: E402
 from tests.conftest import MailUser, make_message  # noqa: E402
 
 PASSWORD = "bench-pw"
@@ -293,17 +293,21 @@ def bench_state(count: int = 10_000) -> None:
     from dataclasses import replace
 
     from assistant.adapters.store import Store
-    from assistant.core.model import DraftRecord, RequestRecord
+    from assistant.core.state import DraftRecord, RequestRecord, State
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-state-"))
     store = Store(tmp / "state.json")
+    sent = datetime.fromisoformat("2026-11-02T09:00:00-07:00")
     with store.locked() as session:
-        for i in range(count):
-            session.requests[f"id{i}"] = RequestRecord(
+        session.state = State(requests={
+            f"id{i}": RequestRecord(
                 id=f"id{i}", message_id=f"<m{i}@x>", mentor=f"m{i % 50}@hospital.org", subject=f"Request {i}",
-                sent_at="2026-11-02T09:00:00-07:00", recipients=(f"m{i % 50}@hospital.org",), thread=(f"<m{i}@x>",),
-                why="Sent to someone; no answer yet.", draft=DraftRecord(1, f"<d{i}@x>", "2026-11-16T09:00:00-07:00", i, "f"),
-            )  # fmt: skip
+                sent_at=sent, last_sent_at=sent, recipients=(f"m{i % 50}@hospital.org",), thread=(f"<m{i}@x>",),
+                why="Sent to someone; no answer yet.", draft=DraftRecord(1, f"<d{i}@x>", sent + timedelta(days=14), i,
+                                                                       "f"),
+            )
+            for i in range(count)
+        })  # fmt: skip
         session.save()
     size = (tmp / "state.json").stat().st_size / 1e6
     import assistant.adapters.store as store_module
@@ -322,7 +326,9 @@ def bench_state(count: int = 10_000) -> None:
            cycle <= 0.05)  # fmt: skip
     t = time.perf_counter()
     with Store(tmp / "state.json").locked() as session:
-        session.requests["id0"] = replace(session.requests["id0"], why="changed")
+        state = session.state
+        changed = replace(state.requests["id0"], why="changed")
+        session.state = replace(state, requests={**state.requests, "id0": changed})
         session.save()
     record("… and when a request changed (atomic rewrite)", f"{(time.perf_counter() - t) * 1000:.0f} ms", "(measured)",
            None)  # fmt: skip

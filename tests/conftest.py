@@ -17,8 +17,8 @@ from pathlib import Path
 import imapclient
 import pytest
 
-from assistant.servers.caldav_servers import CalDAVServer, start_radicale, start_xandikos
-from assistant.servers.dovecot import DovecotServer, dovecot_available, start_dovecot
+from assistant.demo.servers.caldav_servers import CalDAVServer, start_radicale, start_xandikos
+from assistant.demo.servers.dovecot import DovecotServer, dovecot_available, start_dovecot
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 _counter = itertools.count()

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from assistant.config import parse_config
 from assistant.core.calendar import content_hash, desired_objects, goal_basis
-from assistant.core.model import CalendarRecord, CalendarSnapshot, ServerObject
+from assistant.core.model import CalendarSnapshot, ServerObject
 from assistant.core.plan import DeleteCalendarObject, PutCalendarObject
 from assistant.core.readback import effective_goals, read_back
 from assistant.core.reconcile import mark_created, reconcile
+from assistant.core.state import CalendarRecord, ObjectKind
 
 NOW = datetime.fromisoformat("2026-11-24T09:00:00-07:00")
 GOAL = {"id": "qi", "title": "First draft", "start": "2026-11-24", "estimate": "2w", "measure": "3-5 pages"}
@@ -27,7 +28,7 @@ def config(goals):
         "calendar": {"url": "http://127.0.0.1:1/", "username": "u", "password": "p"},
         "mentors": [{"name": "Dr. Jane Smith", "email": "js@h.org"}],
         "goals": goals,
-    })  # fmt: skip
+    }).settings  # fmt: skip
 
 
 def pushed(desired, now=NOW):
@@ -120,8 +121,8 @@ def test_completed_task_moved_event_and_deleted_object_are_read_back():
         kinds["aim"].uid: ServerObject(kinds["aim"].href, None, None),
     })  # fmt: skip
     records, overrides, notes = read_back(records, snapshot, cfg, {}, now=NOW)
-    assert overrides["qi"].done == "2026-11-24" and overrides["qi"].promised == "2026-12-18"
-    assert overrides["qi"].moved_from == "2026-12-15"
+    assert overrides["qi"].done == date(2026, 11, 24) and overrides["qi"].promised == date(2026, 12, 18)
+    assert overrides["qi"].moved_from == date(2026, 12, 15)
     assert len(notes) == 3
     goals, kept = effective_goals(cfg.goals, overrides)
     assert goals[0].done == date(2026, 11, 24) and goals[0].promised == date(2026, 12, 18)
@@ -150,5 +151,7 @@ def test_syncing_twice_changes_nothing(specs, vtodo):
 
 
 def test_records_survive_the_round_trip():
-    record = CalendarRecord("u", "/c/u.ics", '"e"', "h", "g", "due", 2, "s", "2026-12-15", "b", True)
-    assert CalendarRecord.from_dict(record.to_dict()) == record
+    from assistant.adapters.state_codec import decode_dataclass, encode_value
+
+    record = CalendarRecord("u", "/c/u.ics", '"e"', "h", ObjectKind.DUE, "g", 2, "s", date(2026, 12, 15), "b", True)
+    assert decode_dataclass(CalendarRecord, encode_value(record), "calendar") == record

@@ -30,7 +30,7 @@ FEB1 = datetime.fromisoformat("2027-02-01T09:00:00-07:00")
 
 
 def example():
-    return load_config(EXAMPLE)
+    return load_config(EXAMPLE).settings
 
 
 def test_the_document_matches_the_golden_files():

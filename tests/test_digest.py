@@ -12,7 +12,7 @@ import pytest
 import trustme
 
 from assistant.core.digest import digest_due
-from assistant.servers.smtp_sink import start_smtp_sink
+from assistant.demo.servers.smtp_sink import start_smtp_sink
 from tests.conftest import write_config
 from tests.test_end_to_end import GOAL, NOW, cli, seed
 

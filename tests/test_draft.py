@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError
 
-from assistant.config import Me, Mentor
 from assistant.core import draft as d
 from assistant.core.model import Address, MailMessage
+from assistant.core.settings import Me, Mentor
 from assistant.template_files import load_templates
 
 NOW = datetime.fromisoformat("2026-11-24T09:00:00-07:00")

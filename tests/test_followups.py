@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from assistant.config import parse_config
 from assistant.core import draft as d
-from assistant.core.decide import State, decide
-from assistant.core.model import Address, Folders, MailMessage, MailSnapshot, RequestRecord
+from assistant.core.decide import decide
+from assistant.core.model import Address, Folders, MailMessage, MailSnapshot
 from assistant.core.plan import AddFlags, AppendDraft, DeleteDraft, RemoveFlags
+from assistant.core.state import RequestRecord, State
 from assistant.template_files import load_templates
 
 T0 = datetime.fromisoformat("2026-11-02T09:00:00-07:00")
@@ -23,7 +24,7 @@ CONFIG = parse_config({
     "mail": {"host": "127.0.0.1", "security": "plain", "username": "a", "password": "x"},
     "mentors": [{"name": "Dr. Jane Smith", "email": [MENTOR, "jane@univ.edu"], "project": "anticoagulation"}],
     "tracking": {"since": "2026-10-01"},
-})  # fmt: skip
+}).settings  # fmt: skip
 TEMPLATES = load_templates(None)
 FOLDERS = Folders(sent="Sent", drafts="Drafts", trash="Trash", watch=("INBOX",))
 
@@ -87,7 +88,7 @@ def test_waiting_then_one_draft_after_two_weeks_and_never_a_second():
     w = World()
     assert w.cycle(T0 + timedelta(days=3)).actions == ()
     assert w.record.state == "waiting"
-    assert w.record.next_action_at == (T0 + timedelta(days=14)).isoformat()
+    assert w.record.next_action_at == T0 + timedelta(days=14)
     plan = w.cycle(T0 + timedelta(days=14, minutes=1))
     kinds = [type(a).__name__ for a in plan.actions]
     assert kinds == ["AddFlags", "AppendDraft"]
@@ -104,7 +105,7 @@ def test_an_intent_without_append_is_retried_with_the_same_message_id():
     # The APPEND never happened (crash): no draft on the server, the intent in the state.
     w.drafts.clear()
     r = w.record
-    w.state = State({r.id: replace(r, draft=replace(r.draft, uid=None))}, {})
+    w.state = State(requests={r.id: replace(r, draft=replace(r.draft, uid=None))})
     again = [a for a in w.cycle(T0 + timedelta(days=15, minutes=5)).actions if isinstance(a, AppendDraft)]
     assert [a.message_id for a in again] == [append.message_id]
 
@@ -149,7 +150,7 @@ def test_sending_the_draft_restarts_the_clock_then_round_two_then_closing_then_c
     w.sent.append(sent(mid=mid, when=T0 + timedelta(days=15), uid=2, refs=("<req@example.edu>",)))
     w.cycle(T0 + timedelta(days=15, hours=1))
     assert w.record.state == "followed_up"
-    assert w.record.next_action_at == (T0 + timedelta(days=29)).isoformat()
+    assert w.record.next_action_at == T0 + timedelta(days=29)
     assert w.cycle(T0 + timedelta(days=28)).actions == ()
     plan = w.cycle(T0 + timedelta(days=29))
     (append,) = [a for a in plan.actions if isinstance(a, AppendDraft)]
@@ -198,7 +199,7 @@ def test_automatic_replies_do_not_count():
 def test_lost_state_does_not_write_a_second_draft():
     w = World()
     w.cycle(T0 + timedelta(days=15))
-    w.state = State({}, {})  # the state file is gone
+    w.state = State()  # the state file is gone
     plan = w.cycle(T0 + timedelta(days=15, hours=1))
     assert not any(isinstance(a, AppendDraft | DeleteDraft) for a in plan.actions)
     assert w.record.state == "drafted"

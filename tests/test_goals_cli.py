@@ -37,7 +37,7 @@ def test_add_edit_done_keep_every_comment(tmp_path):
     assert "promise 2027-01-08" in out
     code, out = run(config, "goal", "done", "abstract", "--on", "2026-12-20")
     assert code == 0, out
-    goal = next(g for g in load_config(config).goals if g.id == "abstract")
+    goal = next(g for g in load_config(config).settings.goals if g.id == "abstract")
     assert str(goal.done) == "2026-12-20" and str(goal.promised) == "2027-01-08"
     assert "# Copy to ~/.config/mentor-assistant/config.toml" in config.read_text()
     code, out = run(config, "goal", "list")
@@ -49,9 +49,9 @@ def test_an_edit_that_would_break_the_config_changes_nothing(tmp_path):
     config.write_text(EXAMPLE.read_text())
     before = config.read_text()
     code, out = run(config, "goal", "add", "qi-proposal", "--title", "Dup", "--estimate", "1w")
-    assert code == 78 and "already exists" in out
+    assert code == 64 and "already exists" in out and "goal edit qi-proposal" in out
     code, out = run(config, "goal", "edit", "nope", "--title", "x")
-    assert code == 78 and "no goal with id 'nope'" in out
+    assert code == 64 and "no goal with id 'nope'" in out and "goal list" in out
     code, out = run(config, "goal", "add", "bad id!", "--title", "x y", "--estimate", "1w")
     assert code == 78 and "goals[1].id" in out
     code, out = run(config, "goal", "add", "x", "--title", "x y", "--estimate", "soon")
@@ -66,18 +66,18 @@ def test_smart_lint_names_what_is_missing(tmp_path):
     }
     good = {"id": "g", "title": "Draft the proposal", "measure": "3 pages", "relevant": "QI", "start": "2027-01-05",
             "estimate": "2w"}  # fmt: skip
-    config = parse_config({**base, "goals": [good]})
+    config = parse_config({**base, "goals": [good]}).settings
     assert lint_goal(config.goals[0], config) == []
     bad = {"id": "b", "title": "Research", "start": "2027-01-05", "estimate": "0d", "promised": "2027-01-05"}
-    config = parse_config({**base, "goals": [bad]})
+    config = parse_config({**base, "goals": [bad]}).settings
     keys = [p.split(":")[0] for p in lint_goal(config.goals[0], config)]
     assert keys == ["title", "measure", "estimate", "relevant"]
     early = {**good, "promised": "2027-01-19"}  # the target itself: not a workday after it
-    config = parse_config({**base, "goals": [early]})
+    config = parse_config({**base, "goals": [early]}).settings
     assert [p.split(":")[0] for p in lint_goal(config.goals[0], config)] == ["promised"]
     none = {**good, "estimate": None}
     del none["estimate"]
-    config = parse_config({**base, "goals": [none]})
+    config = parse_config({**base, "goals": [none]}).settings
     assert [p.split(":")[0] for p in lint_goal(config.goals[0], config)] == ["estimate"]
 
 

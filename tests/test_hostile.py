@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.cli import main
-from assistant.config import Me, Mentor
 from assistant.core import draft as d
 from assistant.core.classify import classify
 from assistant.core.headers import parse_message
 from assistant.core.model import Address, MailMessage
+from assistant.core.settings import Me, Mentor
 from assistant.template_files import load_templates
 from tests.conftest import make_message, write_config
 from tests.test_end_to_end import NOW, cli

@@ -111,13 +111,13 @@ def test_deleting_our_draft_dismisses_the_request(mail_user, tmp_path):
 
 def _crashing_once(config_path: str, now: str) -> None:
     """`once`, killed right after the APPEND, before the state records it."""
-    original = imap.Mailbox.append
+    original = imap.ImapMailbox.append
 
     def append_then_die(self, *args, **kwargs):
         original(self, *args, **kwargs)
         os._exit(137)
 
-    imap.Mailbox.append = append_then_die  # type: ignore[method-assign]
+    imap.ImapMailbox.append = append_then_die  # type: ignore[method-assign]
     from click.testing import CliRunner
 
     from assistant.cli import main
@@ -143,13 +143,13 @@ def test_a_crash_between_append_and_state_write_still_leaves_one_draft(mail_user
 
 def test_without_custom_keywords_only_flagged_is_set(mail_user, tmp_path, monkeypatch):
     """Office 365 offers no custom keywords (PERMANENTFLAGS without \\*)."""
-    original = imap.Mailbox.examine
+    original = imap.ImapMailbox.examine
 
     def no_keywords(self, folder):
         info = original(self, folder)
         return imap.FolderInfo(info.uidvalidity, info.uidnext, info.highestmodseq, info.exists, False)
 
-    monkeypatch.setattr(imap.Mailbox, "examine", no_keywords)
+    monkeypatch.setattr(imap.ImapMailbox, "examine", no_keywords)
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)
     send(mail_user, ROOT, ["jsmith@hospital.org"], when=NOW - timedelta(days=15))
     assert cli(config, "once")[0] == 0
@@ -184,7 +184,7 @@ def test_gmail_deletes_by_moving_to_trash():
     from assistant.config import MailSettings, Secret
 
     settings = MailSettings(host="imap.gmail.com", port=993, security="tls", username="u", secret=Secret(password="p"))
-    box = imap.Mailbox(RecordedGmail(), settings)
+    box = imap.ImapMailbox(RecordedGmail(), settings)
     box.trash = "[Gmail]/Trash"
     box.delete("[Gmail]/Drafts", 42)
     assert ("move", (42,), "[Gmail]/Trash") in calls

@@ -377,13 +377,13 @@ def test_a_no_change_cycle_fetches_nothing_and_nothing_is_marked_read(mail_user,
     receive(mail_user, "<r@h>", "jsmith@hospital.org", reply_to="<root@x>")
     assert cli(config, "once")[0] == 0
     calls: list[str] = []
-    original = imap.Mailbox.fetch_headers
+    original = imap.ImapMailbox.fetch_headers
 
     def counting(self, folder, uids, keep=None):
         calls.extend(f"{folder}:{u}" for u in uids)
         return original(self, folder, uids, keep)
 
-    monkeypatch.setattr(imap.Mailbox, "fetch_headers", counting)
+    monkeypatch.setattr(imap.ImapMailbox, "fetch_headers", counting)
     assert cli(config, "once", now=NOW + timedelta(minutes=1))[0] == 0
     assert calls == []
     receive(mail_user, "<new@h>", "someone@else.org", subject="Unrelated")

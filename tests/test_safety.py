@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.servers.smtp_sink import start_smtp_sink
+from assistant.demo.servers.smtp_sink import start_smtp_sink
 from tests.conftest import PASSWORD, make_message, write_config
 from tests.test_end_to_end import GOAL, NOW, calendar_objects, cli, seed, server_fingerprint
 

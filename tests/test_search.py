@@ -113,7 +113,12 @@ SUGGESTION = (
 )
 
 
-@pytest.mark.parametrize("client", sorted(p.name for p in TALON.glob("*.eml")))
+TALON_CLIENTS = sorted(p.name for p in TALON.glob("*.eml")) or [
+    pytest.param("", marks=pytest.mark.skip(reason=f"the extended corpus is not at {TALON} (a fresh clone has none)"))
+]
+
+
+@pytest.mark.parametrize("client", TALON_CLIENTS)
 def test_referrals_are_read_from_the_replys_own_text_in_every_clients_shape(client):
     """Each talon client reply, with our suggestion as its text; its quote and a signature hold other addresses."""
     msg = email.message_from_bytes((TALON / client).read_bytes(), policy=policy.default)
@@ -150,11 +155,11 @@ def test_a_suggestion_flows_from_the_reply_to_a_new_prospect(mail_user, tmp_path
     assert code == 0, out
     text = config.read_text()
     assert "# Faculty I found on the division page." in text and "# a co-resident's tip" in text
-    lee = next(m for m in load_config(config).mentors if m.email == "plee@hospital.org")
+    lee = next(m for m in load_config(config).settings.mentors if m.email == "plee@hospital.org")
     assert lee.name == "Dr. Priya Lee" and lee.recommended_by == "Dr. Jane Smith" and lee.area == "stewardship"
     code, out = run(config, "mentor", "list")
     assert code == 0 and "Dr. Priya Lee" in out and "prospect" in out
     code, out = run(config, "mentor", "add", "--from-suggestion", "nobody@x.org")
-    assert code == 78 and "no mentor's reply suggested" in out
+    assert code == 64 and "no mentor's reply suggested" in out
     code, out = run(config, "mentor", "add", "Dup", "--email", "plee@hospital.org")
-    assert code == 78 and "already listed" in out
+    assert code == 64 and "already listed" in out

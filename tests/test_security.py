@@ -11,7 +11,7 @@ import trustme
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.servers.dovecot import start_dovecot
+from assistant.demo.servers.dovecot import start_dovecot
 from tests.conftest import MailUser, write_config
 from tests.test_end_to_end import NOW, seed
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from assistant.adapters.caldav import CalendarStore
-from assistant.adapters.imap import Mailbox
+from assistant.adapters.imap import ImapMailbox
 from assistant.adapters.store import Store
 from assistant.apply import apply_plan
 from assistant.config import load_config
 from assistant.core.decide import decide
+from assistant.core.relevance import Relevance
 from assistant.cycle import tracking_since
+from assistant.demo.servers.dovecot import start_dovecot
 from assistant.errors import EX_UNAVAILABLE
-from assistant.servers.dovecot import start_dovecot
 from assistant.snapshot import read_mailbox
 from assistant.template_files import load_templates
 from tests.conftest import MailUser, write_config
@@ -59,7 +61,7 @@ def test_folders_are_found_by_name_without_special_use(tmp_path):
             flags = [f for f, _s, _n in c.list_folders()]
             assert not any(b"\\Sent" in f for f in flags)
         config = load_config(write_config(tmp_path / "config.toml", user=user, calendar=None))
-        mailbox = Mailbox.connect(config.mail, "pw")
+        mailbox = ImapMailbox.connect(config.mail, "pw")
         try:
             folders = mailbox.detect_folders()
         finally:
@@ -93,14 +95,15 @@ def test_applying_the_same_plan_twice_changes_nothing_the_second_time(mail_user,
     seed(mail_user)
     config = load_config(write_config(tmp_path / "config.toml", user=mail_user, calendar=radicale, goals=GOAL))
     store = Store(config.state_path)
-    mailbox = Mailbox.connect(config.mail, mail_user.server.password)
+    mailbox = ImapMailbox.connect(config.mail, mail_user.server.password)
     assert config.calendar is not None
     calendar = CalendarStore.connect(config.calendar, "x")
     try:
         with store.locked() as session:
-            since = tracking_since(config, session, now=NOW)
-            snap = read_mailbox(mailbox, config, since=since, session=session, manual=frozenset())
-            plan = decide(snap, session.state(), config, load_templates(None), now=NOW, since=since)
+            since = tracking_since(config.settings, session.state, now=NOW)
+            relevance = Relevance.build(config.settings, session.state, since=since)
+            snap, _cache = read_mailbox(mailbox, relevance, session.state)
+            plan = decide(snap, session.state, config.settings, load_templates(None), now=NOW, since=since)
             assert plan.actions
             first = apply_plan(plan, session, mailbox=mailbox, calendar=calendar, now=NOW)
             assert first.writes > 0 and not first.failed
@@ -109,7 +112,8 @@ def test_applying_the_same_plan_twice_changes_nothing_the_second_time(mail_user,
                 calendar_objects(radicale.url, mail_user.username.split("@")[0]),
             )
         with Store(config.state_path).locked() as session:
-            session.calendar = {}  # as if the outcome of the first application was never recorded
+            # As if the outcome of the first application was never recorded.
+            session.state = replace(session.state, calendar={})
             second = apply_plan(plan, session, mailbox=mailbox, calendar=calendar, now=NOW)
         assert not second.failed
         assert server_fingerprint(mail_user) == mail_after

@@ -12,7 +12,7 @@ import re
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from assistant.config import MailSettings
 from assistant.core.headers import HEADER_FIELDS, parse_message
 from assistant.core.model import Folders, MailMessage
 from assistant.errors import AuthenticationError, ConfigError, TempFailError, UnavailableError
+from assistant.mailbox import FolderInfo
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +51,7 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
-@dataclass(frozen=True)
-class FolderInfo:
-    """What EXAMINE says about a folder: enough to tell whether anything changed."""
-
-    uidvalidity: int
-    uidnext: int
-    highestmodseq: int | None  # None without CONDSTORE
-    exists: int
-    keywords_allowed: bool
-
-
-class Mailbox:
+class ImapMailbox:
     """One logged-in IMAP connection."""
 
     def __init__(self, client: imapclient.IMAPClient, settings: MailSettings) -> None:
@@ -81,7 +71,7 @@ class Mailbox:
     # ------------------------------------------------------------------ connection
 
     @classmethod
-    def connect(cls, settings: MailSettings, password: str) -> Mailbox:
+    def connect(cls, settings: MailSettings, password: str) -> ImapMailbox:
         """Connect and log in; raise UnavailableError or AuthenticationError."""
         server = f"the IMAP server {settings.host}:{settings.port}"
         timeout = imapclient.SocketTimeout(connect=15, read=120)
@@ -380,9 +370,8 @@ def to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
     flags = _flags(item)
     thrid = item.get(b"X-GM-THRID")
     internal = item.get(b"INTERNALDATE")
-    if not isinstance(internal, datetime):
-        internal = datetime.now(UTC)
-    elif internal.tzinfo is None:
-        internal = internal.replace(tzinfo=UTC)
-    message = parse_message(header, folder=folder, uid=int(uid), internaldate=internal, flags=flags)
+    arrived: datetime | None = None
+    if isinstance(internal, datetime):
+        arrived = internal if internal.tzinfo is not None else internal.replace(tzinfo=UTC)
+    message = parse_message(header, folder=folder, uid=int(uid), internaldate=arrived, flags=flags)
     return replace(message, gm_thrid=str(thrid)) if thrid is not None else message

@@ -13,7 +13,8 @@ import ssl
 
 import aiosmtplib
 
-from assistant.config import Me, SmtpSettings
+from assistant.config.model import SmtpSettings
+from assistant.core.settings import Me
 from assistant.errors import AssistantError, AuthenticationError, TempFailError, UnavailableError
 
 log = logging.getLogger(__name__)

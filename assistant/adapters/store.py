@@ -1,67 +1,66 @@
-"""The state file: TinyDB over an atomic JSON storage, one writer at a time.
+"""The state file: a TinyDB database, one writer at a time, never half written.
 
-Writers hold an exclusive `flock` on `<state>.lock` for their read-modify-write; readers
-never lock and always see a whole file, because every write goes to a temp file that is
-fsynced and renamed over the old one. A file that cannot be read is set aside and the
-state is rebuilt from the servers; it is never taken as "the messages are gone".
+Writers hold an exclusive `flock` on `<state>.lock` for their read-modify-write, and the
+TinyDB storage below refuses to write without it; readers never lock and always see a
+whole file, because every write goes to a temp file that is fsynced and renamed over the
+old one. The documents are decoded into the core's typed `State` by one decoder
+(`state_codec.py`); a save writes only the records that changed.
+
+Before each write the previous file is kept as `<state>.1`; `<state>.2` and `<state>.3`
+hold states about an hour and a day older. A file that cannot be used (bad JSON, the
+wrong shape, wrong types, a schema from a newer version) is set aside, never deleted, and
+the newest usable backup is restored; with none, the state is rebuilt from the servers.
+Missing local state never means "the messages are gone".
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import fcntl
 import json
 import logging
 import os
-import tempfile
+import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
+from tinydb.table import Document
 
-from assistant.core.decide import State
-from assistant.core.model import CalendarRecord, GoalOverride, RequestRecord
-from assistant.errors import StateLockedError, TempFailError
+from assistant.adapters.state_codec import (
+    TABLES,
+    StateDecodeError,
+    decode_state,
+    encode_meta,
+    encode_value,
+    migrate,
+    state_tables,
+)
+from assistant.atomic import atomic_write
+from assistant.core.state import State
+from assistant.errors import StateFileError, StateLockedError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+BACKUPS = (".1", ".2", ".3")
+BACKUP_AGES = (0.0, 3600.0, 86400.0)  # seconds a backup must be older than before it is replaced
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+class _Unusable(Exception):
+    """The file exists but cannot be used as the state."""
 
 
 class AtomicJSONStorage(Storage):
-    """TinyDB storage that writes with `atomic_write` and survives an unreadable file."""
+    """TinyDB storage: the whole file read once; written atomically, only by the lock holder."""
 
-    def __init__(self, path: str, *, set_aside: bool = True) -> None:
+    def __init__(self, path: str, *, writer: WriterLock | None = None) -> None:
         self.path = Path(path)
-        self.set_aside = set_aside  # readers never move the file; the next writer does
+        self.writer = writer
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
@@ -69,79 +68,89 @@ class AtomicJSONStorage(Storage):
         except FileNotFoundError:
             return None
         if not raw.strip():
-            return None
+            raise _Unusable("the file is empty")
         try:
             data = json.loads(raw)
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            if not self.set_aside:
-                log.warning("The state file %s could not be read (%s).", self.path, exc)
-                return None
-            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
-            os.replace(self.path, aside)
-            log.warning(
-                "The state file %s could not be read (%s); it was moved to %s and the state "
-                "will be rebuilt from the servers.",
-                self.path,
-                exc,
-                aside,
-            )
-            return None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _Unusable(f"not JSON ({exc})") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
+        ):
+            raise _Unusable("not a table of documents")
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self.writer is None or not self.writer.held:
+            raise RuntimeError("the state file is written only under the writer's lock")
+        _rotate_backups(self.path)
         atomic_write(self.path, json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
 
     def close(self) -> None:
         pass
 
 
+def _rotate_backups(path: Path) -> None:
+    """Keep the file about to be replaced as `.1`; now and then move older ones down the line."""
+    if not path.exists():
+        return
+    now = time.time()
+    names = [path.with_name(path.name + suffix) for suffix in BACKUPS]
+    for i in range(len(names) - 1, 0, -1):
+        older, newer = names[i], names[i - 1]
+        try:
+            age = now - older.stat().st_mtime
+        except FileNotFoundError:
+            age = float("inf")
+        if age > BACKUP_AGES[i] and newer.exists() and i > 1:
+            os.replace(newer, older)
+    try:
+        age2 = now - names[1].stat().st_mtime
+    except FileNotFoundError:
+        age2 = float("inf")
+    if age2 > BACKUP_AGES[1]:
+        _link(path, names[1])
+    _link(path, names[0])
+
+
+def _link(source: Path, target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        try:
+            os.link(source, tmp)  # the old inode becomes the backup: no copy
+        except OSError:
+            shutil.copy2(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 @dataclass
-class _Tables:
-    """The state as loaded: immutable records and plain dicts."""
+class WriterLock:
+    """The exclusive lock a writer holds on `<state>.lock`."""
 
-    meta: dict[str, Any]
-    requests: dict[str, RequestRecord]
-    calendar: dict[str, CalendarRecord]
-    overrides: dict[str, GoalOverride]
-    cursors: dict[str, dict[str, Any]]
-    messages: dict[str, dict[str, Any]]
+    held: bool = False
 
-    @classmethod
-    def parse(cls, data: dict[str, Any]) -> _Tables:
-        return cls(
-            meta=dict(next(iter(data.get("meta", {}).values()), {})),
-            requests={d["id"]: RequestRecord.from_dict(d) for d in data.get("requests", {}).values() if "id" in d},
-            calendar={d["uid"]: CalendarRecord.from_dict(d) for d in data.get("calendar", {}).values() if "uid" in d},
-            overrides={d["id"]: GoalOverride.from_dict(d) for d in data.get("goals", {}).values() if "id" in d},
-            # The incremental mail scan: a cursor per folder, and the messages that matter.
-            cursors={d["folder"]: dict(d) for d in data.get("cursors", {}).values() if "folder" in d},
-            messages={
-                f"{d['folder']}\x00{d['uid']}": dict(d)
-                for d in data.get("messages", {}).values()
-                if "folder" in d and "uid" in d
-            },
-        )
 
-    def copy(self) -> _Tables:
-        return _Tables(
-            meta=copy.deepcopy(self.meta),
-            requests=dict(self.requests),
-            calendar=dict(self.calendar),
-            overrides=dict(self.overrides),
-            cursors={k: dict(v) for k, v in self.cursors.items()},
-            messages=dict(self.messages),
-        )
+@dataclass
+class _Loaded:
+    """The state as decoded, with what a save needs to write only the differences."""
+
+    state: State
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # table -> key -> typed record
+    doc_ids: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> key -> TinyDB doc id
 
 
 # The last state this process read or wrote per file, with the file's identity (inode,
-# size, mtime) then: a daemon's next cycle does not parse an unchanged file again.
-_CACHE: dict[Path, tuple[tuple[int, int, int], _Tables]] = {}
+# size, mtime) then: a daemon's next cycle does not decode an unchanged file again.
+_CACHE: dict[Path, tuple[tuple[int, int, int], _Loaded]] = {}
 
 
 class Store:
-    """Typed access to the state file's tables: requests, calendar, meta."""
+    """The state file at `path`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -151,108 +160,188 @@ class Store:
             st = os.stat(self.path)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise self._path_error(exc) from None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
-    def _load(self, *, set_aside: bool) -> _Tables:
+    def _path_error(self, exc: OSError) -> StateFileError:
+        if self.path.is_dir():
+            what = "is a directory"
+        elif isinstance(exc, PermissionError):
+            what = "cannot be written or read by you (permission denied)"
+        else:
+            what = f"cannot be used ({exc.strerror or exc})"
+        return StateFileError(f"the state file {self.path} {what}", path=self.path)
+
+    def _open(self, path: Path, writer: WriterLock | None = None) -> TinyDB:
+        return TinyDB(str(path), storage=CachingMiddleware(AtomicJSONStorage), writer=writer)  # type: ignore[no-untyped-call]
+
+    def _decode(self, path: Path) -> _Loaded | None:
+        """The state in `path`, None when there is no such file; `_Unusable` when it is damaged."""
+        db = self._open(path)
+        try:
+            names = db.tables()
+            raw: dict[str, list[dict[str, Any]]] = {}
+            ids: dict[str, list[int]] = {}
+            for name in names:
+                docs = db.table(name).all()
+                raw[name] = [dict(d) for d in docs]
+                ids[name] = [d.doc_id for d in docs]
+        except IsADirectoryError as exc:
+            raise self._path_error(exc) from None
+        except PermissionError as exc:
+            raise self._path_error(exc) from None
+        finally:
+            db.close()
+        if not names and not path.exists():
+            return None
+        try:
+            migrated = migrate(raw)
+            state = decode_state(migrated)
+        except StateDecodeError as exc:
+            raise _Unusable(str(exc)) from None
+        records = state_tables(state)
+        loaded = _Loaded(state, records)
+        # The same documents as in the file: remember their ids, so a save rewrites only the
+        # changes. Anything else (a migration, duplicate keys) is written in full next time.
+        doc_ids = {}
+        for name, table in records.items():
+            found = ids.get(name, [])
+            if len(found) != len(table):
+                break
+            doc_ids[name] = dict(zip(table, found, strict=True))
+        else:
+            if migrated is raw:
+                loaded.doc_ids = doc_ids
+        return loaded
+
+    def _load(self, *, writer: bool) -> _Loaded:
         key = self._identity()
         cached = _CACHE.get(self.path)
         if key is not None and cached is not None and cached[0] == key:
-            return cached[1].copy()
+            return cached[1]
         try:
-            data = AtomicJSONStorage(str(self.path), set_aside=set_aside).read() or {}
-        except OSError as exc:
-            raise TempFailError(f"cannot read the state file {self.path}: {exc.strerror}") from exc
-        tables = _Tables.parse(data)
+            loaded = self._decode(self.path)
+        except _Unusable as exc:
+            # Never cached: the next writer must find the damage again and set the file aside.
+            return self._recover(str(exc), set_aside=writer) or _Loaded(State())
+        if loaded is None:
+            loaded = _Loaded(State())
         if key is not None:
-            _CACHE[self.path] = (key, tables.copy())
-        return tables
+            _CACHE[self.path] = (key, loaded)
+        return loaded
 
-    def _remember(self, tables: _Tables) -> None:
-        key = self._identity()
-        if key is not None:
-            _CACHE[self.path] = (key, tables.copy())
-
-    def _open(self) -> TinyDB:
-        return TinyDB(str(self.path), storage=CachingMiddleware(AtomicJSONStorage))  # type: ignore[no-untyped-call]
+    def _recover(self, reason: str, *, set_aside: bool) -> _Loaded | None:
+        """After damage: set the file aside (writers only), then the newest usable backup."""
+        if set_aside:
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
+            os.replace(self.path, aside)
+            log.warning("The state file %s could not be used (%s); it was moved to %s.", self.path, reason, aside)
+        else:
+            log.warning("The state file %s could not be used (%s).", self.path, reason)
+        for suffix in BACKUPS:
+            backup = self.path.with_name(self.path.name + suffix)
+            try:
+                loaded = self._decode(backup)
+            except _Unusable as exc:
+                log.info("The backup %s is not usable either (%s)", backup, exc)
+                continue
+            if loaded is not None:
+                log.warning("Restored the state from the backup %s.", backup)
+                loaded.doc_ids = {}  # written to the main file in full on the next save
+                return loaded
+        log.warning("No usable backup: the state will be rebuilt from the servers.")
+        return None
 
     @contextlib.contextmanager
     def locked(self, *, wait: float = 30.0) -> Iterator[StoreSession]:
         """Hold the writer's lock for a read-modify-write; raise StateLockedError if busy."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with lock_path.open("a") as lock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = lock_path.open("a")
+        except OSError as exc:
+            raise self._path_error(exc) from None
+        writer = WriterLock()
+        with handle:
             deadline = time.monotonic() + wait
             while True:
                 try:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise StateLockedError(f"the state file {self.path} is locked by another process") from None
                     time.sleep(0.1)
+            writer.held = True
             try:
-                yield StoreSession(self)
+                yield StoreSession(self, self._load(writer=True), writer)
             finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+                writer.held = False
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    def read(self) -> StoreSession:
-        """A lock-free read-only view (for `status`)."""
-        return StoreSession(self, readonly=True)
+    def read(self) -> State:
+        """The state, lock-free and read-only (for `status`)."""
+        return self._load(writer=False).state
+
+    def _save(self, loaded: _Loaded, state: State, writer: WriterLock) -> _Loaded:
+        new_records = state_tables(state)
+        meta_changed = state.meta != loaded.state.meta or not self.path.exists()
+        changes = {
+            name: {k for k, v in records.items() if loaded.records.get(name, {}).get(k) != v}
+            | {k for k in loaded.records.get(name, {}) if k not in records}
+            for name, records in new_records.items()
+        }
+        if not meta_changed and not any(changes.values()):
+            return loaded
+        db = self._open(self.path, writer)
+        try:
+            if not loaded.doc_ids:
+                db.drop_tables()  # a restored or migrated state: written in full
+                changes = {name: set(records) for name, records in new_records.items()}
+            doc_ids: dict[str, dict[str, int]] = {}
+            for name in TABLES:
+                table = db.table(name)
+                ids = dict(loaded.doc_ids.get(name, {}))
+                records = new_records[name]
+                touched = [k for k in changes[name] if k in ids]
+                if touched:
+                    table.remove(doc_ids=[ids[k] for k in touched])
+                kept = [Document(encode_value(records[k]), doc_id=ids[k]) for k in touched if k in records]
+                if kept:
+                    table.insert_multiple(kept)  # the same document ids, new content
+                for k in touched:
+                    if k not in records:
+                        del ids[k]
+                added = [k for k in records if k not in ids]
+                if added:
+                    # Sorted, so the file reads in a stable order.
+                    new_ids = table.insert_multiple([encode_value(records[k]) for k in sorted(added)])
+                    ids.update(zip(sorted(added), new_ids, strict=True))
+                doc_ids[name] = ids
+            meta = db.table("meta")
+            meta.truncate()
+            meta.insert(encode_meta(state.meta))
+        except OSError as exc:
+            raise self._path_error(exc) from None
+        finally:
+            db.close()  # the caching middleware writes once, here
+        saved = _Loaded(state, new_records, doc_ids)
+        key = self._identity()
+        if key is not None:
+            _CACHE[self.path] = (key, saved)
+        return saved
 
 
 class StoreSession:
-    """The state as loaded once; `save` writes it back atomically, and only when it changed."""
+    """The state under the writer's lock: change `state`, then `save()`."""
 
-    def __init__(self, store: Store, *, readonly: bool = False) -> None:
+    def __init__(self, store: Store, loaded: _Loaded, writer: WriterLock) -> None:
         self.store = store
-        self.readonly = readonly
-        self._loaded = store._load(set_aside=not readonly)
-        tables = self._loaded.copy()
-        version = tables.meta.get("schema_version", SCHEMA_VERSION)
-        if version > SCHEMA_VERSION:
-            raise TempFailError(
-                f"the state file {store.path} was written by a newer mentor-assistant (schema {version})"
-            )
-        self.meta = tables.meta
-        self.requests = tables.requests
-        self.calendar = tables.calendar
-        self.overrides = tables.overrides
-        self.cursors = tables.cursors
-        self.messages = tables.messages
-
-    def _tables(self) -> _Tables:
-        return _Tables(self.meta, self.requests, self.calendar, self.overrides, self.cursors, self.messages)
-
-    def state(self) -> State:
-        return State(
-            requests=dict(self.requests),
-            calendar=dict(self.calendar),
-            last_digest=self.meta.get("digest_period"),
-            overrides=dict(self.overrides),
-        )
+        self._loaded = loaded
+        self._writer = writer
+        self.state: State = loaded.state
 
     def save(self) -> None:
-        """Write every table in one atomic replace (nothing at all when nothing changed)."""
-        if self.readonly:
-            raise RuntimeError("a read-only view cannot be saved")
-        self.meta["schema_version"] = SCHEMA_VERSION
-        current = self._tables()
-        if current == self._loaded and self.store.path.exists():
-            return
-        db = self.store._open()
-        try:
-            for name, rows in (
-                ("requests", [r.to_dict() for r in sorted(self.requests.values(), key=lambda r: r.sent_at)]),
-                ("calendar", [c.to_dict() for c in sorted(self.calendar.values(), key=lambda c: c.uid)]),
-                ("goals", [o.to_dict() for o in sorted(self.overrides.values(), key=lambda o: o.id)]),
-                ("meta", [self.meta]),
-                ("cursors", [self.cursors[f] for f in sorted(self.cursors)]),
-                ("messages", [self.messages[k] for k in sorted(self.messages)]),
-            ):
-                table = db.table(name)
-                table.truncate()
-                table.insert_multiple(rows)
-        finally:
-            db.close()  # the caching middleware flushes once, here
-        self._loaded = current.copy()
-        self.store._remember(self._loaded)
+        """Write what changed in one atomic replace (nothing at all when nothing changed)."""
+        self._loaded = self.store._save(self._loaded, self.state, self._writer)

@@ -18,8 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Component, Event, Todo
 
-from assistant.config import Config, Goal
 from assistant.core.deadlines import Deadlines, compute_deadlines
+from assistant.core.settings import Goal, Settings
+from assistant.core.state import ObjectKind
 
 PRODID = "-//mentor-assistant//mentor-assistant 0.1//EN"
 MARKER = "X-MENTOR-ASSISTANT"
@@ -32,28 +33,28 @@ class DesiredObject:
     """One calendar object as we want it on the server."""
 
     uid: str
-    kind: str  # due | aim | todo | checkins | review
+    kind: ObjectKind
     goal: str
     ics: str
     hash: str
     significant: str
-    day: str
+    day: date
     basis: str
     label: str  # for messages: summary and date
 
 
-def install_namespace(config: Config) -> uuid.UUID:
+def install_namespace(settings: Settings) -> uuid.UUID:
     """The namespace of this resident's UIDs (stable across machines and lost state)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{config.me.email.lower()}")
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{settings.me.email.lower()}")
 
 
-def object_uid(config: Config, *parts: str) -> str:
+def object_uid(settings: Settings, *parts: str) -> str:
     """A deterministic UID for one object."""
-    return f"{uuid.uuid5(install_namespace(config), ':'.join(parts))}@mentor-assistant"
+    return f"{uuid.uuid5(install_namespace(settings), ':'.join(parts))}@mentor-assistant"
 
 
 def goal_basis(goal: Goal) -> str:
-    """A fingerprint of what the resident wrote for a goal in the config."""
+    """A fingerprint of what the resident wrote for a goal in the settings."""
     fields = [goal.id, goal.title, goal.measure, goal.relevant, goal.owner, str(goal.start), str(goal.estimate),
               str(goal.promised), str(goal.done)]  # fmt: skip
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
@@ -116,14 +117,14 @@ def with_sequence(ics: str, sequence: int, now: datetime) -> str:
     return re.sub(r"(?m)^LAST-MODIFIED:[0-9TZ]+\r$", f"LAST-MODIFIED:{stamp}\r", ics)
 
 
-def mentor_name(config: Config) -> str:
+def mentor_name(settings: Settings) -> str:
     """Who the deadlines are promised to: the contract's mentor, else the only mentor."""
-    if config.contract:
-        mentor = config.mentor_for(config.contract.mentor)
+    if settings.contract:
+        mentor = settings.mentor_for(settings.contract.mentor)
         if mentor:
             return mentor.name
-    if len(config.mentors) == 1:
-        return config.mentors[0].name
+    if len(settings.mentors) == 1:
+        return settings.mentors[0].name
     return "your mentor"
 
 
@@ -191,58 +192,58 @@ def _fmt(day: date) -> str:
     return f"{day:%a %b} {day.day}, {day.year}"
 
 
-def goal_dates(config: Config, goal: Goal) -> Deadlines | None:
+def goal_dates(settings: Settings, goal: Goal) -> Deadlines | None:
     """Target and promised dates of a goal, or None without an estimate."""
     if goal.estimate is None:
         return None
-    return compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised)
+    return compute_deadlines(goal.start, goal.estimate, settings.padding, promised=goal.promised)
 
 
 def goal_objects(
-    config: Config, goal: Goal, *, now: datetime, vtodo: bool, basis: str | None = None
+    settings: Settings, goal: Goal, *, now: datetime, vtodo: bool, basis: str | None = None
 ) -> list[DesiredObject]:
     """The objects of one goal: two all-day events, and a task where tasks are taken."""
-    dates = goal_dates(config, goal)
+    dates = goal_dates(settings, goal)
     if dates is None:
         return []
     done = f"Done {goal.done:%b} {goal.done.day}: " if goal.done else ""
     measure = f"Measure: {goal.measure}\n" if goal.measure else ""
-    who = mentor_name(config)
+    who = mentor_name(settings)
     basis = basis or goal_basis(goal)
     specs = [
-        ("due", f"{done}Due to {who}: {goal.title}", dates.promised,
+        (ObjectKind.DUE, f"{done}Due to {who}: {goal.title}", dates.promised,
          f"{measure}Promised to {who}. Your own target is {_fmt(dates.target)}."),
-        ("aim", f"{done}Aim: {goal.title}", dates.target,
+        (ObjectKind.AIM, f"{done}Aim: {goal.title}", dates.target,
          f"{measure}Your private target. Promised to {who} for {_fmt(dates.promised)}."),
     ]  # fmt: skip
     out = []
     for kind, summary, day, desc in specs:
-        uid = object_uid(config, "goal", goal.id, kind)
+        uid = object_uid(settings, "goal", goal.id, kind)
         ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", now)
         out.append(_desired(uid, kind, goal.id, ics, day, basis, f"{summary} ({_fmt(day)})"))
     if vtodo:
-        uid = object_uid(config, "goal", goal.id, "todo")
+        uid = object_uid(settings, "goal", goal.id, "todo")
         desc = f"{measure}Promised to {who} for {_fmt(dates.promised)}; aim for {_fmt(dates.target)}."
         ics = _todo(uid, goal, dates.promised, desc, f"goal:{goal.id}:todo", now)
-        out.append(_desired(uid, "todo", goal.id, ics, dates.promised, basis, f"task {goal.title}"))
+        out.append(_desired(uid, ObjectKind.TODO, goal.id, ics, dates.promised, basis, f"task {goal.title}"))
     return out
 
 
-def _desired(uid: str, kind: str, goal: str, ics: str, day: date, basis: str, label: str) -> DesiredObject:
-    return DesiredObject(uid, kind, goal, ics, content_hash(ics), significant_hash(ics), day.isoformat(), basis, label)
+def _desired(uid: str, kind: ObjectKind, goal: str, ics: str, day: date, basis: str, label: str) -> DesiredObject:
+    return DesiredObject(uid, kind, goal, ics, content_hash(ics), significant_hash(ics), day, basis, label)
 
 
 def desired_objects(
-    config: Config, *, now: datetime, vtodo: bool = True, bases: dict[str, str] | None = None
+    settings: Settings, *, now: datetime, vtodo: bool = True, bases: dict[str, str] | None = None
 ) -> dict[str, DesiredObject]:
     """Every object the calendar should hold, by UID. `bases`: each goal's fingerprint as
-    configured, when `config` carries goals as changed by the calendar app."""
+    configured, when `settings` carries goals as changed by the calendar app."""
     from assistant.core.contract_calendar import contract_objects  # it builds on this module
 
     objects: dict[str, DesiredObject] = {}
-    for goal in config.goals:
-        for obj in goal_objects(config, goal, now=now, vtodo=vtodo, basis=(bases or {}).get(goal.id)):
+    for goal in settings.goals:
+        for obj in goal_objects(settings, goal, now=now, vtodo=vtodo, basis=(bases or {}).get(goal.id)):
             objects[obj.uid] = obj
-    for obj in contract_objects(config, now=now):
+    for obj in contract_objects(settings, now=now):
         objects[obj.uid] = obj
     return objects

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from assistant.config import WEEKDAYS, Config, Contract, Goal
 from assistant.core.deadlines import compute_deadlines
+from assistant.core.settings import WEEKDAYS, Contract, Goal, Settings
 
 
 def first_checkin(contract: Contract) -> date:
@@ -31,23 +31,23 @@ def occurrences(contract: Contract, tz_name: str) -> list[datetime]:
     return out
 
 
-def next_checkin(config: Config, *, now: datetime) -> datetime | None:
+def next_checkin(settings: Settings, *, now: datetime) -> datetime | None:
     """The first check-in that has not ended yet."""
-    if config.contract is None:
+    if settings.contract is None:
         return None
-    duration = config.contract.duration
-    return next((t for t in occurrences(config.contract, config.me.timezone) if t + duration > now), None)
+    duration = settings.contract.duration
+    return next((t for t in occurrences(settings.contract, settings.me.timezone) if t + duration > now), None)
 
 
-def up_for_review(config: Config, *, now: datetime) -> bool:
+def up_for_review(settings: Settings, *, now: datetime) -> bool:
     """Whether the contract's review date has come."""
-    return config.contract is not None and now.astimezone(config.tz).date() >= config.contract.review
+    return settings.contract is not None and now.astimezone(settings.tz).date() >= settings.contract.review
 
 
-def _owner(goal: Goal, config: Config) -> str:
-    if goal.owner in ("me", "", config.me.email):
-        return config.me.name.split()[0] if config.me.name else "me"
-    mentor = config.mentor_for(goal.owner) if "@" in goal.owner else None
+def _owner(goal: Goal, settings: Settings) -> str:
+    if goal.owner in ("me", "", settings.me.email):
+        return settings.me.name.split()[0] if settings.me.name else "me"
+    mentor = settings.mentor_for(goal.owner) if "@" in goal.owner else None
     return mentor.name if mentor else goal.owner
 
 
@@ -55,18 +55,18 @@ def _fmt(day: date) -> str:
     return f"{day:%a %b} {day.day}"
 
 
-def agenda(config: Config, *, start: datetime) -> list[str]:
+def agenda(settings: Settings, *, start: datetime) -> list[str]:
     """The agenda of the check-in at `start`: who is doing what by when."""
-    assert config.contract is not None
-    every = config.contract.every
-    day = start.astimezone(config.tz).date()
+    assert settings.contract is not None
+    every = settings.contract.every
+    day = start.astimezone(settings.tz).date()
     previous, following = day - every, day + every
     done, overdue, due, rest = [], [], [], []
-    for goal in config.goals:
+    for goal in settings.goals:
         if goal.estimate is None:
             continue
-        promised = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised).promised
-        who = _owner(goal, config)
+        promised = compute_deadlines(goal.start, goal.estimate, settings.padding, promised=goal.promised).promised
+        who = _owner(goal, settings)
         if goal.done:
             if previous < goal.done <= day:
                 done.append(f"Done since the last check-in: {goal.title} ({who}, {_fmt(goal.done)})")
@@ -79,6 +79,6 @@ def agenda(config: Config, *, start: datetime) -> list[str]:
     return [*done, *overdue, *due, *rest] or ["No goals yet: agree on the first one."]
 
 
-def with_goals(config: Config, goals: tuple[Goal, ...]) -> Config:
-    """The config with goals as read back from the calendar."""
-    return replace(config, goals=goals)
+def with_goals(settings: Settings, goals: tuple[Goal, ...]) -> Settings:
+    """The settings with goals as read back from the calendar."""
+    return replace(settings, goals=goals)

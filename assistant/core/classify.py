@@ -46,7 +46,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"|mail delivery (failed|subsystem|system)|failure notice|non[- ]?delivery|delivery report"
     r"|could not (be )?deliver|nicht zustellbar|unzustellbar|non remis|no entregado|error de entrega"
     r"|mail system error|メールエラー|not member|rejected|message (blocked|not delivered)|error sending"
-    r"|aws notification message|loop alert)",
+    r"|aws notification message|loop alert|mail failure)",
     re.IGNORECASE,
 )
 
@@ -74,18 +74,12 @@ def looks_machine_made(message: MailMessage) -> bool:
     )
 
 
-def needs_body(message: MailMessage, *, my_addresses: frozenset[str], matched: bool) -> bool:
-    """Whether the shell should fetch the body before the core decides on this message.
-
-    A message already tied to a request needs it: a return date, a bounce in disguise, the
-    colleagues a reply suggests. Any other message only when it may be a delivery report,
-    which is tied to its request by what the body says.
-    """
-    kind = _by_headers(message, my_addresses).kind
+def may_be_report(message: MailMessage, *, my_addresses: frozenset[str]) -> bool:
+    """Whether a message not tied to any request may still be a delivery report about one:
+    it is tied by what its body says, so the shell reads the body to find out."""
+    kind = classify_headers(message, my_addresses).kind
     if kind in (SELF, RECEIPT, LIST):
         return False
-    if matched:
-        return kind in (AUTOMATIC, BOUNCE, HUMAN)  # HUMAN: whom the reply suggests
     sender = message.sender.email if message.sender else ""
     content_type = message.header("content-type").lower()
     return (
@@ -101,7 +95,7 @@ def needs_body(message: MailMessage, *, my_addresses: frozenset[str], matched: b
 
 def classify(message: MailMessage, *, my_addresses: frozenset[str]) -> Verdict:
     """Classify an inbound message; only `human` may ever count as a mentor's reply."""
-    verdict = _by_headers(message, my_addresses)
+    verdict = classify_headers(message, my_addresses)
     if message.raw is None or verdict.kind in (SELF, RECEIPT, LIST):
         return verdict
     if verdict.kind == AUTOMATIC:
@@ -114,13 +108,19 @@ def classify(message: MailMessage, *, my_addresses: frozenset[str]) -> Verdict:
             return Verdict(BOUNCE, report.how, report=report)
         return Verdict(DELAYED, report.how, report=report)
     if verdict.kind == BOUNCE:
+        auto_replied = message.header("auto-submitted").lower().startswith("auto-replied")
+        if verdict.rule.startswith("sent by") and auto_replied and not _BOUNCE_SUBJECT.search(message.subject):
+            # Only the postmaster sender said "bounce"; the message calls itself an auto-reply
+            # (RFC 3834) and its text names no failed delivery: a notice, not a bounce.
+            return Verdict(AUTOMATIC, f"a notice from {verdict.rule.removeprefix('sent by ')} that reports no failure")
         return verdict
     if machine and _MACHINE_SENDER.match(message.sender.email if message.sender else ""):
         return Verdict(AUTOMATIC, f"sent by the machine address {message.sender.email if message.sender else ''}")
     return verdict
 
 
-def _by_headers(message: MailMessage, my_addresses: frozenset[str]) -> Verdict:
+def classify_headers(message: MailMessage, my_addresses: frozenset[str]) -> Verdict:
+    """What the headers alone say a message is."""
     sender = message.sender.email if message.sender else ""
     if sender and sender in my_addresses:
         return Verdict(SELF, "sent by you")

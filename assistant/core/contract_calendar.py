@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Event, vRecur
 
-from assistant.config import Config, Contract
 from assistant.core.calendar import (
     MARKER,
     DesiredObject,
@@ -27,6 +26,8 @@ from assistant.core.calendar import (
     stamp,
 )
 from assistant.core.checkins import agenda, first_checkin, next_checkin
+from assistant.core.settings import Contract, Settings
+from assistant.core.state import ObjectKind
 
 _BYDAY = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR", "saturday": "SA",
           "sunday": "SU"}  # fmt: skip
@@ -39,18 +40,18 @@ def contract_basis(contract: Contract) -> str:
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
-def _mentor(config: Config) -> str:
-    assert config.contract is not None
-    mentor = config.mentor_for(config.contract.mentor)
-    return mentor.name if mentor and mentor.name else config.contract.mentor
+def _mentor(settings: Settings) -> str:
+    assert settings.contract is not None
+    mentor = settings.mentor_for(settings.contract.mentor)
+    return mentor.name if mentor and mentor.name else settings.contract.mentor
 
 
-def _checkin_event(config: Config, uid: str, start: datetime, now: datetime, *, description: str) -> Event:
-    contract = config.contract
+def _checkin_event(settings: Settings, uid: str, start: datetime, now: datetime, *, description: str) -> Event:
+    contract = settings.contract
     assert contract is not None
     event = Event()
     stamp(event, uid, now)
-    event.add("summary", f"Mentorship check-in with {_mentor(config)}")
+    event.add("summary", f"Mentorship check-in with {_mentor(settings)}")
     event.add("dtstart", start)
     event.add("dtend", start + contract.duration)
     if contract.location:
@@ -64,30 +65,30 @@ def _checkin_event(config: Config, uid: str, start: datetime, now: datetime, *, 
     return event
 
 
-def checkin_series(config: Config, *, now: datetime) -> DesiredObject | None:
+def checkin_series(settings: Settings, *, now: datetime) -> DesiredObject | None:
     """The recurring check-in event, with the next check-in's agenda as an override."""
-    contract = config.contract
+    contract = settings.contract
     if contract is None:
         return None
-    tz = ZoneInfo(config.me.timezone)
-    uid = object_uid(config, "contract", "checkins")
+    tz = ZoneInfo(settings.me.timezone)
+    uid = object_uid(settings, "contract", "checkins")
     first = datetime.combine(first_checkin(contract), contract.time, tzinfo=tz)
     if first.date() >= contract.review:
         return None
     cal = new_calendar()
     series = _checkin_event(
-        config, uid, first, now,
+        settings, uid, first, now,
         description="Bring your agenda: who is doing what by when. The agenda of the next check-in is on it.",
     )  # fmt: skip
     until = datetime.combine(contract.review, time(0, 0), tzinfo=tz).astimezone(UTC)
     series.add("rrule", vRecur(freq="WEEKLY", interval=contract.every.days // 7, byday=_BYDAY[contract.weekday],
                                until=until))  # fmt: skip
     cal.add_component(series)
-    upcoming = next_checkin(config, now=now)
+    upcoming = next_checkin(settings, now=now)
     if upcoming is not None:
-        items = agenda(config, start=upcoming)
+        items = agenda(settings, start=upcoming)
         override = _checkin_event(
-            config, uid, upcoming, now, description="Agenda\n" + "\n".join(f"- {item}" for item in items)
+            settings, uid, upcoming, now, description="Agenda\n" + "\n".join(f"- {item}" for item in items)
         )
         override.add("recurrence-id", upcoming)
         cal.add_component(override)
@@ -97,21 +98,21 @@ def checkin_series(config: Config, *, now: datetime) -> DesiredObject | None:
     ics = str(cal.to_ical().decode())
     day = upcoming.date() if upcoming else first.date()
     return DesiredObject(
-        uid, "checkins", "", ics, content_hash(ics), significant_hash(ics), day.isoformat(),
-        contract_basis(contract), f"check-ins with {_mentor(config)}",
+        uid, ObjectKind.CHECKINS, "", ics, content_hash(ics), significant_hash(ics), day,
+        contract_basis(contract), f"check-ins with {_mentor(settings)}",
     )  # fmt: skip
 
 
-def review_event(config: Config, *, now: datetime) -> DesiredObject | None:
+def review_event(settings: Settings, *, now: datetime) -> DesiredObject | None:
     """The all-day review on the contract's review date, with a reminder a week before."""
-    contract = config.contract
+    contract = settings.contract
     if contract is None:
         return None
-    uid = object_uid(config, "contract", "review")
+    uid = object_uid(settings, "contract", "review")
     cal = new_calendar()
     event = Event()
     stamp(event, uid, now)
-    summary = f"Mentorship review with {_mentor(config)}"
+    summary = f"Mentorship review with {_mentor(settings)}"
     event.add("summary", summary)
     event.add("dtstart", contract.review)
     event.add("dtend", contract.review + timedelta(days=1))
@@ -127,7 +128,7 @@ def review_event(config: Config, *, now: datetime) -> DesiredObject | None:
     cal.add_component(event)
     ics = str(cal.to_ical().decode())
     return DesiredObject(
-        uid, "review", "", ics, content_hash(ics), significant_hash(ics), contract.review.isoformat(),
+        uid, ObjectKind.REVIEW, "", ics, content_hash(ics), significant_hash(ics), contract.review,
         contract_basis(contract), f"{summary} ({_fmt(contract.review)})",
     )  # fmt: skip
 
@@ -136,6 +137,6 @@ def _fmt(day: date) -> str:
     return f"{day:%a %b} {day.day}, {day.year}"
 
 
-def contract_objects(config: Config, *, now: datetime) -> list[DesiredObject]:
+def contract_objects(settings: Settings, *, now: datetime) -> list[DesiredObject]:
     """Both contract objects, when there is a contract."""
-    return [obj for obj in (checkin_series(config, now=now), review_event(config, now=now)) if obj is not None]
+    return [obj for obj in (checkin_series(settings, now=now), review_event(settings, now=now)) if obj is not None]

@@ -18,12 +18,13 @@ from typing import Any
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from assistant.config import Config
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import occurrences
 from assistant.core.contract_calendar import contract_basis
-from assistant.core.draft import NAMESPACE, POLICY, salutation, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, salutation, sanitize
 from assistant.core.model import DRAFT_HEADER
+from assistant.core.plan import AppendDraft, Plan
+from assistant.core.settings import Settings
 
 
 def _day(value: Any) -> str:
@@ -38,23 +39,23 @@ def _duration(delta: timedelta) -> str:
     return f"{minutes} minutes"
 
 
-def contract_context(config: Config) -> dict[str, Any]:
+def contract_context(settings: Settings) -> dict[str, Any]:
     """Everything the contract templates show, as plain values."""
-    contract = config.contract
+    contract = settings.contract
     if contract is None:
-        raise ValueError("no [contract] in the config")
-    mentor = config.mentor_for(contract.mentor)
+        raise ValueError("no [contract] in the settings")
+    mentor = settings.mentor_for(contract.mentor)
     name = mentor.name if mentor and mentor.name else contract.mentor
     goals = []
-    for goal in config.goals:
-        dates = goal_dates(config, goal)
-        owner = config.me.name if goal.owner in ("me", "", config.me.email) else goal.owner
+    for goal in settings.goals:
+        dates = goal_dates(settings, goal)
+        owner = settings.me.name if goal.owner in ("me", "", settings.me.email) else goal.owner
         if mentor and goal.owner.lower() in (e.lower() for e in mentor.emails):
             owner = name
         promised = _day(dates.promised) if dates else "to be agreed"
         goals.append({"title": goal.title, "measure": goal.measure, "owner": owner, "promised": promised})
     return {
-        "me": {"name": config.me.name, "email": config.me.email, "role": config.me.role},
+        "me": {"name": settings.me.name, "email": settings.me.email, "role": settings.me.role},
         "mentor": {
             "name": name,
             "email": contract.mentor,
@@ -72,11 +73,11 @@ def contract_context(config: Config) -> dict[str, Any]:
         "time": f"{contract.time:%H:%M}",
         "duration": _duration(contract.duration),
         "location": contract.location,
-        "dates": [_day(t) for t in occurrences(contract, config.me.timezone)],
+        "dates": [_day(t) for t in occurrences(contract, settings.me.timezone)],
     }
 
 
-def render_contract(templates: dict[str, str], fmt: str, config: Config) -> str:
+def render_contract(templates: dict[str, str], fmt: str, settings: Settings) -> str:
     """The contract as Markdown (`md`) or HTML (`html`)."""
     env = ImmutableSandboxedEnvironment(
         loader=DictLoader(templates),
@@ -85,37 +86,37 @@ def render_contract(templates: dict[str, str], fmt: str, config: Config) -> str:
         keep_trailing_newline=True,
         trim_blocks=False,
     )
-    return env.get_template(f"contract.{fmt}.j2").render(**contract_context(config))
+    return env.get_template(f"contract.{fmt}.j2").render(**contract_context(settings))
 
 
-def proposal_message_id(config: Config) -> str:
+def proposal_message_id(settings: Settings) -> str:
     """The proposal draft's Message-ID: one per version of the contract."""
-    assert config.contract is not None
+    assert settings.contract is not None
     basis = (
-        contract_basis(config.contract)
+        contract_basis(settings.contract)
         + hashlib.sha256(
             repr(
-                (config.contract.my_goals, config.contract.my_expectations, config.contract.mentor_expectations)
+                (settings.contract.my_goals, settings.contract.my_expectations, settings.contract.mentor_expectations)
             ).encode()
         ).hexdigest()[:8]
     )
-    token = uuid.uuid5(NAMESPACE, f"contract:{config.me.email}:{basis}").hex[:20]
-    return f"<mentor-assistant.contract.{token}@{config.me.domain}>"
+    token = uuid.uuid5(NAMESPACE, f"contract:{settings.me.email}:{basis}").hex[:20]
+    return f"<mentor-assistant.contract.{token}@{settings.me.domain}>"
 
 
-def compose_proposal(templates: dict[str, str], config: Config, *, now: datetime) -> tuple[bytes, str]:
+def compose_proposal(templates: dict[str, str], settings: Settings, *, now: datetime) -> tuple[bytes, str]:
     """A draft to the mentor proposing the contract, the document included (text and HTML)."""
-    assert config.contract is not None
-    context = contract_context(config)
+    assert settings.contract is not None
+    context = contract_context(settings)
     env = ImmutableSandboxedEnvironment(loader=DictLoader(templates), undefined=StrictUndefined)
     letter = env.get_template("contract-proposal.txt.j2").render(**context).strip() + "\n"
-    markdown = render_contract(templates, "md", config)
-    html = render_contract(templates, "html", config)
-    message_id = proposal_message_id(config)
+    markdown = render_contract(templates, "md", settings)
+    html = render_contract(templates, "html", settings)
+    message_id = proposal_message_id(settings)
     msg = EmailMessage(policy=POLICY)
-    me_local, _, me_domain = config.me.email.partition("@")
-    to_local, _, to_domain = config.contract.mentor.partition("@")
-    msg["From"] = HeaderAddress(display_name=sanitize(config.me.name), username=me_local, domain=me_domain)
+    me_local, _, me_domain = settings.me.email.partition("@")
+    to_local, _, to_domain = settings.contract.mentor.partition("@")
+    msg["From"] = HeaderAddress(display_name=sanitize(settings.me.name), username=me_local, domain=me_domain)
     msg["To"] = HeaderAddress(display_name=sanitize(context["mentor"]["name"]), username=to_local, domain=to_domain)
     msg["Subject"] = "Our mentorship agreement: a proposal"
     msg["Date"] = format_datetime(now)
@@ -125,3 +126,16 @@ def compose_proposal(templates: dict[str, str], config: Config, *, now: datetime
     letter_html = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in letter.strip().split("\n\n"))
     msg.add_alternative(html.replace("<body>", f"<body>{letter_html}<hr>", 1), subtype="html", charset="utf-8")
     return msg.as_bytes(), message_id
+
+
+def plan_proposal(
+    settings: Settings, templates: dict[str, str], *, written_in: str | None, drafts_folder: str, now: datetime
+) -> Plan:
+    """The plan for `contract draft`: the proposal of this version of the contract, once."""
+    assert settings.contract is not None
+    if written_in is not None:
+        where = "is already in Drafts" if written_in == drafts_folder else "was already sent"
+        return Plan(notes=(f"The proposal of this version of the contract {where} ({written_in}); nothing written.",))
+    raw, message_id = compose_proposal(templates, settings, now=now)
+    summary = f"the contract proposal to {settings.contract.mentor}"
+    return Plan(actions=(AppendDraft("", 0, drafts_folder, message_id, raw, draft_fingerprint(raw), summary),))

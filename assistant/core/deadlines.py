@@ -13,15 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from assistant.core.durations import add_workdays, next_workday, previous_workday
-
-
-@dataclass(frozen=True)
-class Padding:
-    """The `[padding]` settings."""
-
-    factor: float = 1.5
-    round_to: str = "week"  # "day" | "week"
-    workdays_only: bool = True
+from assistant.core.settings import Padding
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,25 @@
-"""decide(snapshot, state, config, now) -> Plan: the whole cycle's judgement, without I/O."""
+"""decide(snapshot, state, settings, now) -> Plan: the whole cycle's judgement, without I/O."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 
-from assistant.config import Config
 from assistant.core import draft as drafts
 from assistant.core.calendar import desired_objects, goal_basis
 from assistant.core.digest import compose_digest, digest_due, digest_sections
 from assistant.core.followups import MailContext, RequestInputs, step
-from assistant.core.model import (
-    BOUNCED,
-    CLOSED,
-    REPLIED,
-    CalendarRecord,
-    CalendarSnapshot,
-    GoalOverride,
-    MailMessage,
-    MailSnapshot,
-    RequestRecord,
-)
+from assistant.core.model import CalendarSnapshot, MailMessage, MailSnapshot
 from assistant.core.plan import Action, Plan, SendDigest
 from assistant.core.readback import effective_goals, read_back
 from assistant.core.reconcile import reconcile
 from assistant.core.replies import RequestKeys, assign, conversation_keys
-from assistant.core.requests import Thread, bcc_copies, find_threads
+from assistant.core.requests import Thread, TrackingRules, bcc_copies, find_threads
+from assistant.core.settings import Settings
+from assistant.core.state import FINAL_STATES, CalendarRecord, RequestRecord, State
 from assistant.core.status import build_status
-
-
-@dataclass(frozen=True)
-class State:
-    """The remembered state the core reads (the store's tables as plain data)."""
-
-    requests: dict[str, RequestRecord]
-    calendar: dict[str, CalendarRecord]
-    last_digest: str | None = None  # the period of the last digest sent
-    overrides: dict[str, GoalOverride] = field(default_factory=dict)
 
 
 def _new_record(thread: Thread) -> RequestRecord:
@@ -48,10 +30,10 @@ def _new_record(thread: Thread) -> RequestRecord:
         message_id=thread.root_id,
         mentor=thread.mentor,
         subject=root.subject,
-        sent_at=root.date.isoformat(timespec="seconds"),
+        sent_at=root.date,
         recipients=tuple(a.email for a in root.recipients),
         thread=(thread.root_id,),
-        last_sent_at=root.date.isoformat(timespec="seconds"),
+        last_sent_at=root.date,
         source=thread.source,
     )
 
@@ -59,17 +41,12 @@ def _new_record(thread: Thread) -> RequestRecord:
 def requests_in(
     sent: tuple[MailMessage, ...] | list[MailMessage],
     inbound: tuple[MailMessage, ...] | list[MailMessage],
-    records: dict[str, RequestRecord],
-    config: Config,
-    *,
-    since: date,
-    manual: frozenset[str],
+    records: Mapping[str, RequestRecord],
+    rules: TrackingRules,
 ) -> dict[str, tuple[RequestRecord, Thread | None]]:
     """Every request (by id): its record, new or remembered, and its thread as scanned."""
     known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
-    threads = find_threads(
-        sent, config, since=since, manual=manual, known_roots=known_roots, bcc_copies=bcc_copies(inbound, config)
-    )
+    threads = find_threads(sent, rules, known_roots=known_roots, bcc_copies=bcc_copies(inbound, rules))
     by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
     for found in threads:
         rid = drafts.request_id_for(found.root_id)
@@ -84,30 +61,30 @@ def requests_in(
     return by_id
 
 
-def request_keys(by_id: dict[str, tuple[RequestRecord, Thread | None]], config: Config) -> list[RequestKeys]:
+def request_keys(by_id: dict[str, tuple[RequestRecord, Thread | None]], settings: Settings) -> list[RequestKeys]:
     """What identifies each request's conversation, for the matching ladder."""
-    return [_keys(record, thread, config) for record, thread in by_id.values()]
+    return [_keys(record, thread, settings) for record, thread in by_id.values()]
 
 
-def _keys(record: RequestRecord, thread: Thread | None, config: Config) -> RequestKeys:
+def _keys(record: RequestRecord, thread: Thread | None, settings: Settings) -> RequestKeys:
     ids = frozenset(record.thread) | {record.message_id} | (thread.ids if thread else frozenset())
     conv = set(record.conversation)
     if thread is not None:
         for message in thread.messages:
             conv |= conversation_keys(message)
     people = set(record.recipients) | {record.mentor}
-    mentor = config.mentor_for(record.mentor)
+    mentor = settings.mentor_for(record.mentor)
     if mentor is not None:
         people |= {e.lower() for e in mentor.emails}
-    people -= config.me.addresses
+    people -= settings.me.addresses
     return RequestKeys(
         id=record.id,
         ids=ids,
         conversation=frozenset(conv),
         people=frozenset(people),
-        sent_at=datetime.fromisoformat(record.sent_at),
+        sent_at=record.sent_at,
         subject=record.subject,
-        open=record.state not in (REPLIED, BOUNCED, CLOSED),
+        open=record.state not in FINAL_STATES,
     )
 
 
@@ -122,18 +99,19 @@ def _drafts_by_request(messages: tuple[MailMessage, ...]) -> dict[str, list[Mail
 
 def decide_mail(
     snapshot: MailSnapshot,
-    records: dict[str, RequestRecord],
-    config: Config,
+    records: Mapping[str, RequestRecord],
+    settings: Settings,
     templates: dict[str, str],
     *,
     now: datetime,
     since: date,
 ) -> tuple[tuple[Action, ...], tuple[RequestRecord, ...], tuple[str, ...]]:
     """Requests, replies and follow-ups: the actions, the new records, and notes."""
-    by_id = requests_in(snapshot.sent, snapshot.inbound, records, config, since=since, manual=snapshot.manual)
+    rules = TrackingRules.of(settings, since=since, manual=snapshot.manual)
+    by_id = requests_in(snapshot.sent, snapshot.inbound, records, rules)
     ours = _drafts_by_request(snapshot.drafts)
     ctx = MailContext(
-        config=config,
+        settings=settings,
         templates=templates,
         now=now,
         drafts_folder=snapshot.folders.drafts,
@@ -142,8 +120,8 @@ def decide_mail(
     actions: list[Action] = []
     new_records: list[RequestRecord] = []
     notes: list[str] = list(snapshot.skipped)
-    mine = config.me.addresses
-    matched = assign(snapshot.inbound, request_keys(by_id, config), my_addresses=mine)
+    mine = settings.me.addresses
+    matched = assign(snapshot.inbound, request_keys(by_id, settings), my_addresses=mine)
     for rid, (record, thread) in sorted(by_id.items(), key=lambda kv: (kv[1][0].sent_at, kv[0])):
         if thread is not None:
             conv = {k for m in thread.messages for k in conversation_keys(m)}
@@ -159,34 +137,36 @@ def decide_mail(
 def decide(
     snapshot: MailSnapshot | None,
     state: State,
-    config: Config,
+    settings: Settings,
     templates: dict[str, str],
     *,
     now: datetime,
     since: date,
     calendar: CalendarSnapshot | None = None,
+    calendar_down: bool = False,
 ) -> Plan:
     """The plan for one cycle. `snapshot` is None when the mailbox was not read, `calendar`
-    None when the calendar server was not (then nothing is read back from it)."""
+    None when the calendar server was not (then nothing is read back from it); with
+    `calendar_down` nothing is planned for the calendar at all this cycle."""
     actions: list[Action] = []
     records: tuple[RequestRecord, ...] = tuple(state.requests.values())
     notes: list[str] = []
     if snapshot is not None:
         mail_actions, records, mail_notes = decide_mail(
-            snapshot, state.requests, config, templates, now=now, since=since
+            snapshot, state.requests, settings, templates, now=now, since=since
         )
         actions.extend(mail_actions)
         notes.extend(mail_notes)
     cal_records, overrides = dict(state.calendar), dict(state.overrides)
     if calendar is not None:
-        cal_records, overrides, cal_notes = read_back(cal_records, calendar, config, overrides, now=now)
+        cal_records, overrides, cal_notes = read_back(cal_records, calendar, settings, overrides, now=now)
         notes.extend(cal_notes)
-    goals, overrides = effective_goals(config.goals, overrides)
-    effective = replace(config, goals=goals)
+    goals, overrides = effective_goals(settings.goals, overrides)
+    effective = replace(settings, goals=goals)
     kept: tuple[CalendarRecord, ...] = tuple(cal_records.values())
-    if config.calendar is not None:
+    if settings.calendar and not calendar_down:
         vtodo = calendar.supports_vtodo if calendar is not None else True
-        desired = desired_objects(effective, now=now, vtodo=vtodo, bases=_bases(config))
+        desired = desired_objects(effective, now=now, vtodo=vtodo, bases=_bases(settings))
         cal_actions, kept = reconcile(desired, cal_records, now=now)
         actions.extend(cal_actions)
     digest = _digest(effective, records, state, now=now)
@@ -201,18 +181,20 @@ def decide(
     )
 
 
-def _bases(config: Config) -> dict[str, str]:
+def _bases(settings: Settings) -> dict[str, str]:
     """Each goal's fingerprint as the resident wrote it (not as the calendar changed it)."""
-    return {g.id: goal_basis(g) for g in config.goals}
+    return {g.id: goal_basis(g) for g in settings.goals}
 
 
-def _digest(config: Config, records: tuple[RequestRecord, ...], state: State, *, now: datetime) -> SendDigest | None:
-    if config.smtp is None or config.smtp.digest == "off":
+def _digest(
+    settings: Settings, records: tuple[RequestRecord, ...], state: State, *, now: datetime
+) -> SendDigest | None:
+    if settings.digest == "off":
         return None
-    due = digest_due(config.smtp.digest, last_period=state.last_digest, now=now, tz_name=config.me.timezone)
+    due = digest_due(settings.digest, last_period=state.meta.digest_period, now=now, tz_name=settings.me.timezone)
     if due is None:
         return None
-    status = build_status(config, {r.id: r for r in records}, now=now)
-    sections = digest_sections(config, list(records), status, now=now)
-    raw, message_id = compose_digest(config, sections, now=now, period=due.period)
+    status = build_status(settings, {r.id: r for r in records}, now=now)
+    sections = digest_sections(settings, list(records), status, now=now)
+    raw, message_id = compose_digest(settings, sections, now=now, period=due.period)
     return SendDigest(due.period, message_id, raw)

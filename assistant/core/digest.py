@@ -17,9 +17,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from assistant.config import Config
 from assistant.core.draft import NAMESPACE, POLICY, sanitize
-from assistant.core.model import BOUNCED, DISMISSED, DRAFTED, FOLLOWED_UP, PAUSED, REPLIED, WAITING, RequestRecord
+from assistant.core.settings import Settings
+from assistant.core.state import WAITING_STATES, RequestRecord
+from assistant.core.state import RequestState as S
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPEC = re.compile(r"^(daily|weekly (mon|tue|wed|thu|fri|sat|sun)\w*) (\d{1,2}):(\d{2})$")
@@ -64,31 +65,31 @@ def next_digest_at(spec: str, *, last_period: str | None, now: datetime, tz_name
     return None
 
 
-def _days(since: str, now: datetime) -> int:
-    return max(0, (now - datetime.fromisoformat(since)).days)
+def _days(since: datetime, now: datetime) -> int:
+    return max(0, (now - since).days)
 
 
 def digest_sections(
-    config: Config, records: list[RequestRecord], status: dict[str, Any], *, now: datetime
+    settings: Settings, records: list[RequestRecord], status: dict[str, Any], *, now: datetime
 ) -> dict[str, list[str]]:
     """The digest's content as plain lines per section (also used for the HTML part)."""
-    today = now.astimezone(config.tz).date()
+    today = now.astimezone(settings.tz).date()
     this_week_end = today + timedelta(days=6 - today.weekday())
     next_week_end = this_week_end + timedelta(days=7)
     needs, waiting, answered, suggested = [], [], [], []
     for r in sorted(records, key=lambda r: r.sent_at):
-        who = _name(config, r.mentor)
-        if r.state == DRAFTED and r.draft is not None:
+        who = _name(settings, r.mentor)
+        if r.state == S.DRAFTED and r.draft is not None:
             needs.append(f"A follow-up to {who} about “{r.subject}” is waiting in Drafts: review and send it.")
-        elif r.state == BOUNCED:
+        elif r.state == S.BOUNCED:
             needs.append(f"Your message to {who} about “{r.subject}” bounced: check the address.")
-        elif r.state in (WAITING, FOLLOWED_UP, PAUSED):
-            since = r.last_sent_at or r.sent_at
-            extra = " (away; paused)" if r.state == PAUSED else ""
+        elif r.state in WAITING_STATES:
+            since = r.last_sent_at
+            extra = " (away; paused)" if r.state == S.PAUSED else ""
             waiting.append(f"{who}: “{r.subject}”, {_days(since, now)} days since your last message{extra}.")
-        elif r.state == REPLIED:
+        elif r.state == S.REPLIED:
             answered.append(f"{who} answered “{r.subject}”.")
-        elif r.state == DISMISSED:
+        elif r.state == S.DISMISSED:
             waiting.append(f"{who}: “{r.subject}” (you chose not to follow up).")
         for person in r.suggested:
             address = person.rsplit("<", 1)[-1].rstrip(">")
@@ -105,7 +106,7 @@ def digest_sections(
             goals.append(f"{g['title']}: aim for {_fmt(target)}, promised {_fmt(promised)} ({when}).")
     checkin = []
     for c in status.get("checkins", [])[:1]:
-        start = datetime.fromisoformat(c["start"]).astimezone(config.tz)
+        start = datetime.fromisoformat(c["start"]).astimezone(settings.tz)
         checkin.append(f"{start:%a %b} {start.day} at {start:%H:%M}.")
         checkin.extend(f"  - {item}" for item in c.get("agenda", []))
     return {
@@ -118,8 +119,8 @@ def digest_sections(
     }
 
 
-def _name(config: Config, address: str) -> str:
-    mentor = config.mentor_for(address)
+def _name(settings: Settings, address: str) -> str:
+    mentor = settings.mentor_for(address)
     return mentor.name if mentor and mentor.name else address
 
 
@@ -127,16 +128,18 @@ def _fmt(day: date) -> str:
     return f"{day:%a %b} {day.day}"
 
 
-def compose_digest(config: Config, sections: dict[str, list[str]], *, now: datetime, period: str) -> tuple[bytes, str]:
+def compose_digest(
+    settings: Settings, sections: dict[str, list[str]], *, now: datetime, period: str
+) -> tuple[bytes, str]:
     """The digest message (to the resident only) and its Message-ID."""
-    me = config.me
+    me = settings.me
     local, _, domain = me.email.partition("@")
     address = HeaderAddress(display_name=sanitize(me.name), username=local, domain=domain)
     message_id = f"<mentor-assistant.digest.{uuid.uuid5(NAMESPACE, f'{me.email}:{period}').hex[:16]}@{domain}>"
     msg = EmailMessage(policy=POLICY)
     msg["From"] = address
     msg["To"] = address
-    msg["Subject"] = f"Mentorship digest, {now.astimezone(config.tz):%a %b} {now.astimezone(config.tz).day}"
+    msg["Subject"] = f"Mentorship digest, {now.astimezone(settings.tz):%a %b} {now.astimezone(settings.tz).day}"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: nobody should auto-reply to this

@@ -1,7 +1,7 @@
 """The follow-up draft: a threaded, polite, specific reply the resident reviews and sends.
 
 Templates come in as text (the shell loads them) and are rendered in Jinja2's sandbox.
-Every header value that comes from mail or config is stripped of control characters, so
+Every header value that comes from mail or settings is stripped of control characters, so
 a name or subject can never inject a header or break the MIME structure.
 """
 
@@ -22,10 +22,10 @@ from email.utils import format_datetime
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from assistant.config import Me, Mentor
 from assistant.core.headers import strip_reply_prefixes
 from assistant.core.mime import plain_text
 from assistant.core.model import DRAFT_HEADER, Address, MailMessage
+from assistant.core.settings import Me, Mentor
 
 NAMESPACE = uuid.UUID("6f1c1a52-8d1e-5c1b-9a57-3c0f5b1f7e21")
 # Headers we write are never folded at 78 columns: a folded Subject shows a leading space

@@ -13,30 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from assistant.config import Config
 from assistant.core import draft as drafts
 from assistant.core.classify import AUTOMATIC, BOUNCE, DELAYED, HUMAN
 from assistant.core.durations import add_wait, add_workdays
 from assistant.core.mime import plain_text
-from assistant.core.model import (
-    BOUNCED,
-    CLOSED,
-    DISMISSED,
-    DRAFTED,
-    FLAG_KEYWORD,
-    FOLLOWED_UP,
-    PAUSED,
-    REPLIED,
-    WAITING,
-    Address,
-    DraftRecord,
-    MailMessage,
-    RequestRecord,
-)
+from assistant.core.model import FLAG_KEYWORD, Address, MailMessage
 from assistant.core.plan import Action, AddFlags, AppendDraft, DeleteDraft, RemoveFlags
 from assistant.core.referrals import suggestions
 from assistant.core.replies import Match
 from assistant.core.requests import Thread
+from assistant.core.settings import Settings
+from assistant.core.state import FINAL_STATES, DraftRecord, RequestRecord
+from assistant.core.state import RequestState as S
 
 # How long a vanished draft must stay gone before we conclude it was deleted, not sent:
 # a mail client removes the draft before the sent copy reaches Sent.
@@ -57,7 +45,7 @@ class RequestInputs:
 
 @dataclass(frozen=True)
 class MailContext:
-    config: Config
+    settings: Settings
     templates: dict[str, str]
     now: datetime
     drafts_folder: str
@@ -71,12 +59,8 @@ class Outcome:
     notes: tuple[str, ...] = ()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
 def _day(moment: datetime, ctx: MailContext) -> str:
-    local = moment.astimezone(ctx.config.tz)
+    local = moment.astimezone(ctx.settings.tz)
     return f"{local:%a %b} {local.day}"
 
 
@@ -89,11 +73,11 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
     record = _refresh(inputs.record, inputs.thread)
     record = replace(record, round=max(record.round, _rounds_evidenced(record, inputs)))
     if record.untracked:
-        return Outcome(replace(record, state=CLOSED, next_action_at=None, why="Untracked by hand."), ())
+        return Outcome(replace(record, state=S.CLOSED, next_action_at=None, why="Untracked by hand."), ())
     humans = [m for m in inputs.matches if m.verdict.kind == HUMAN]
     if humans:
         return _replied(record, inputs, humans[0], ctx)
-    if record.state in (REPLIED, BOUNCED, CLOSED):
+    if record.state in FINAL_STATES:
         return Outcome(record, ())
     bounces = [m for m in inputs.matches if m.verdict.kind == BOUNCE]
     if bounces:
@@ -116,7 +100,7 @@ def _automatic_notes(inputs: RequestInputs, ctx: MailContext) -> tuple[str, date
         note = f" An automatic reply from {_who(last.message)} ({last.verdict.rule}) does not count as an answer."
         back = max((m.verdict.returns for m in autos if m.verdict.returns), default=None)
         if back is not None:
-            resume = datetime.combine(add_workdays(back, 1), RESUME_AT, tzinfo=ctx.config.tz)
+            resume = datetime.combine(add_workdays(back, 1), RESUME_AT, tzinfo=ctx.settings.tz)
             note += f" It says they are back on {back:%a %b} {back.day}."
     delays = [m for m in inputs.matches if m.verdict.kind == DELAYED]
     if delays:
@@ -130,14 +114,14 @@ def _refresh(record: RequestRecord, thread: Thread | None) -> RequestRecord:
         return record
     ids = tuple(dict.fromkeys((*record.thread, *(m.message_id for m in thread.messages))))
     last = max(thread.messages, key=lambda m: m.date)
-    last_sent = max(record.last_sent_at or "", _iso(last.date), key=lambda s: _parse(s) if s else _EPOCH)
+    last_sent = max(record.last_sent_at, last.date)
     root = thread.root
     if root is None:
         return replace(record, thread=ids, last_sent_at=last_sent)
     return replace(
         record,
         subject=root.subject,
-        sent_at=_iso(root.date),
+        sent_at=root.date,
         recipients=tuple(a.email for a in root.recipients),
         thread=ids,
         last_sent_at=last_sent,
@@ -156,7 +140,7 @@ def _adopt(record: RequestRecord, found: tuple[MailMessage, ...], ctx: MailConte
         return parsed[1] if parsed else 0
 
     newest = max(found, key=round_of)
-    return DraftRecord(max(round_of(newest), 1), newest.message_id, _iso(ctx.now), newest.uid, "", None)
+    return DraftRecord(max(round_of(newest), 1), newest.message_id, ctx.now, newest.uid, "", None)
 
 
 def _rounds_evidenced(record: RequestRecord, inputs: RequestInputs) -> int:
@@ -173,13 +157,6 @@ def _rounds_evidenced(record: RequestRecord, inputs: RequestInputs) -> int:
                 if drafts.draft_message_id(record.id, round_no, domain) == message.message_id:
                     seen = max(seen, round_no)
     return seen
-
-
-_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def _root_flag_actions(inputs: RequestInputs, ctx: MailContext, *, add: bool) -> tuple[list[Action], bool | None]:
@@ -231,7 +208,7 @@ def _replied(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: Ma
     )
     new = replace(
         record,
-        state=REPLIED,
+        state=S.REPLIED,
         next_action_at=None,
         why=why,
         suggested=_suggested(record, inputs, ctx) or record.suggested,
@@ -244,8 +221,8 @@ def _replied(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: Ma
 
 def _suggested(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> tuple[str, ...]:
     """Colleagues the mentor's replies point to (their own text only)."""
-    mentor = ctx.config.mentor_for(record.mentor)
-    exclude = set(ctx.config.me.addresses) | set(record.recipients) | {record.mentor}
+    mentor = ctx.settings.mentor_for(record.mentor)
+    exclude = set(ctx.settings.me.addresses) | set(record.recipients) | {record.mentor}
     if mentor is not None:
         exclude |= {e.lower() for e in mentor.emails}
     found: dict[str, str] = {}
@@ -269,7 +246,7 @@ def _bounced(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: Ma
     )
     new = replace(
         record,
-        state=BOUNCED,
+        state=S.BOUNCED,
         next_action_at=None,
         why=why,
         flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
@@ -283,7 +260,7 @@ def _with_draft(
 ) -> Outcome:
     draft = record.draft
     assert draft is not None
-    created = _parse(draft.created_at)
+    created = draft.created_at
     present = next((m for m in inputs.our_drafts if m.message_id == draft.message_id), None)
     thread_messages = inputs.thread.messages if inputs.thread else ()
     sent_copy = next((m for m in thread_messages if m.message_id == draft.message_id or m.date > created), None)
@@ -295,9 +272,9 @@ def _with_draft(
         cleanup, notes, edited = _cleanup_drafts(record, others, "you already sent a follow-up")
         restarted = replace(
             record,
-            state=FOLLOWED_UP,
+            state=S.FOLLOWED_UP,
             draft=None,
-            last_sent_at=max(record.last_sent_at, _iso(sent_copy.date), key=_parse),
+            last_sent_at=max(record.last_sent_at, sent_copy.date),
             reported_edited=record.reported_edited or edited,
         )
         outcome = _without_draft(restarted, inputs, ctx, note, resume)
@@ -306,12 +283,12 @@ def _with_draft(
         flag_actions, flagged = _root_flag_actions(inputs, ctx, add=True)
         kept = replace(
             record,
-            state=DRAFTED,
+            state=S.DRAFTED,
             draft=replace(draft, uid=present.uid, missing_since=None),
             next_action_at=None,
             flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
             why=(
-                f"No answer from {record.mentor} since {_day(_parse(record.last_sent_at), ctx)}; the round "
+                f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)}; the round "
                 f"{draft.round} follow-up draft is waiting in Drafts for you to review and send.{note}"
             ),
         )
@@ -319,8 +296,8 @@ def _with_draft(
     if draft.uid is None:
         # We recorded the intent but the APPEND never happened: write it now, same Message-ID.
         return _new_round(record, inputs, ctx, draft.round, note)
-    missing_since = _parse(draft.missing_since) if draft.missing_since else ctx.now
-    if ctx.now - missing_since >= DISMISS_GRACE or record.state == DISMISSED:
+    missing_since = draft.missing_since or ctx.now
+    if ctx.now - missing_since >= DISMISS_GRACE or record.state == S.DISMISSED:
         why = (
             f"You deleted the round {draft.round} draft to {record.mentor} without sending it; "
             "no more nudges unless you write in the thread again."
@@ -328,17 +305,17 @@ def _with_draft(
         return Outcome(
             replace(
                 record,
-                state=DISMISSED,
+                state=S.DISMISSED,
                 next_action_at=None,
                 why=why,
-                draft=replace(draft, missing_since=_iso(missing_since)),
+                draft=replace(draft, missing_since=missing_since),
             ),
             (),
         )
     return Outcome(
         replace(
             record,
-            draft=replace(draft, missing_since=_iso(missing_since)),
+            draft=replace(draft, missing_since=missing_since),
             why=f"The round {draft.round} draft left Drafts; waiting a few minutes to see whether it was sent.",
         ),
         (),
@@ -348,23 +325,23 @@ def _with_draft(
 def _without_draft(
     record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str, resume: datetime | None
 ) -> Outcome:
-    follow = ctx.config.followup
-    last_sent = _parse(record.last_sent_at or record.sent_at)
+    follow = ctx.settings.followup
+    last_sent = record.last_sent_at
     due = add_wait(last_sent, follow.wait, business_days=follow.business_days)
     if resume is not None and resume > due and ctx.now < resume:
         why = (
             f"{record.mentor} is away (automatic reply); the follow-up is paused until "
             f"{_day(resume, ctx)}, one workday after their return.{note}"
         )
-        return Outcome(replace(record, state=PAUSED, next_action_at=_iso(resume), why=why), ())
+        return Outcome(replace(record, state=S.PAUSED, next_action_at=resume, why=why), ())
     max_rounds = follow.rounds + (1 if follow.closing_note else 0)
-    state = FOLLOWED_UP if record.round > 0 else WAITING
+    state = S.FOLLOWED_UP if record.round > 0 else S.WAITING
     if record.round >= max_rounds:
         if ctx.now >= due:
             why = f"Every follow-up round was used and {record.mentor} has not answered; no more nudges."
-            return Outcome(replace(record, state=CLOSED, next_action_at=None, why=why), ())
+            return Outcome(replace(record, state=S.CLOSED, next_action_at=None, why=why), ())
         why = f"Final note sent {_day(last_sent, ctx)}; closing the request on {_day(due, ctx)} without an answer."
-        return Outcome(replace(record, state=state, next_action_at=_iso(due), why=why + note), ())
+        return Outcome(replace(record, state=state, next_action_at=due, why=why + note), ())
     if ctx.now >= due:
         return _new_round(record, inputs, ctx, record.round + 1, note)
     if record.round == 0:
@@ -374,53 +351,53 @@ def _without_draft(
         why = f"You followed up with {record.mentor} on {_day(last_sent, ctx)}; no answer yet. The next draft is due "
         since = "your last follow-up"
     why += f"{_day(due, ctx)}, {follow.wait.days} days after {since}.{note}"
-    return Outcome(replace(record, state=state, next_action_at=_iso(due), why=why), ())
+    return Outcome(replace(record, state=state, next_action_at=due, why=why), ())
 
 
 def _new_round(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, round_no: int, note: str) -> Outcome:
     """Write the draft for `round_no` (or adopt it if it is already in Drafts)."""
     thread = inputs.thread
-    message_id = drafts.draft_message_id(record.id, round_no, ctx.config.me.domain)
+    message_id = drafts.draft_message_id(record.id, round_no, ctx.settings.me.domain)
     already = next((m for m in inputs.our_drafts if m.message_id == message_id), None)
     last = max(thread.messages, key=lambda m: m.date) if thread else None
-    kind = "closing note" if round_no > ctx.config.followup.rounds else f"follow-up {round_no}"
+    kind = "closing note" if round_no > ctx.settings.followup.rounds else f"follow-up {round_no}"
     flag_actions, flagged = _root_flag_actions(inputs, ctx, add=True)
     base = replace(
         record,
-        state=DRAFTED,
+        state=S.DRAFTED,
         round=max(record.round, round_no),
         next_action_at=None,
         flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
         why=(
-            f"No answer from {record.mentor} since {_day(_parse(record.last_sent_at or record.sent_at), ctx)} "
-            f"({ctx.config.followup.wait.days} days or more): flagged, and a {kind} draft was written to "
+            f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)} "
+            f"({ctx.settings.followup.wait.days} days or more): flagged, and a {kind} draft was written to "
             f"Drafts for you to review and send.{note}"
         ),
     )
     if already is not None:
         # Found without a record of ours (the state was lost): we cannot tell whether the
         # resident edited it, so an empty fingerprint keeps it from ever being auto-deleted.
-        adopted = DraftRecord(round_no, message_id, _iso(ctx.now), already.uid, "", None)
+        adopted = DraftRecord(round_no, message_id, ctx.now, already.uid, "", None)
         return Outcome(replace(base, draft=record.draft if _same(record, message_id) else adopted), tuple(flag_actions))
     if last is None:
         why = "Due for a follow-up, but the sent message is no longer in the Sent folder; nothing drafted."
         return Outcome(replace(record, why=why), ())
-    mentor = ctx.config.mentor_for(record.mentor)
+    mentor = ctx.settings.mentor_for(record.mentor)
     recipient = next((a for a in last.recipients if a.email == record.mentor), Address("", record.mentor))
     root = thread.root if thread else None
     source = root or last
-    mine = ctx.config.me.addresses | ({ctx.config.tracking.bcc.lower()} if ctx.config.tracking.bcc else set())
+    mine = ctx.settings.me.addresses | ({ctx.settings.tracking.bcc.lower()} if ctx.settings.tracking.bcc else set())
     to = tuple(a for a in source.to if a.email not in mine) or (recipient,)
     cc = tuple(a for a in source.cc if a.email not in mine)
     context = drafts.DraftContext(
-        me=ctx.config.me,
+        me=ctx.settings.me,
         mentor=mentor,
         recipient=recipient,
         subject=record.subject or last.subject,
-        sent_at=_parse(record.sent_at).astimezone(ctx.config.tz),
+        sent_at=record.sent_at.astimezone(ctx.settings.tz),
         round=round_no,
-        rounds=ctx.config.followup.rounds,
-        closing=round_no > ctx.config.followup.rounds,
+        rounds=ctx.settings.followup.rounds,
+        closing=round_no > ctx.settings.followup.rounds,
     )
     raw = drafts.compose_followup(
         templates=ctx.templates,
@@ -433,7 +410,7 @@ def _new_round(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, r
         now=ctx.now,
     )
     fingerprint = drafts.draft_fingerprint(raw)
-    created = record.draft.created_at if _same(record, message_id) and record.draft else _iso(ctx.now)
+    created = record.draft.created_at if _same(record, message_id) and record.draft else ctx.now
     intent = DraftRecord(round_no, message_id, created, None, fingerprint, None)
     append = AppendDraft(
         record.id, round_no, ctx.drafts_folder, message_id, raw, fingerprint, f"{kind} to {record.mentor}"

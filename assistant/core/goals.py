@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assistant.config import Config, Goal
 from assistant.core.deadlines import compute_deadlines
 from assistant.core.durations import add_workdays
+from assistant.core.settings import Goal, Settings
 
 
-def lint_goal(goal: Goal, config: Config) -> list[str]:
+def lint_goal(goal: Goal, settings: Settings) -> list[str]:
     """What keeps a goal from being SMART, each with the key that would fix it."""
     problems = []
     if len(goal.title.split()) < 2:
@@ -25,8 +25,8 @@ def lint_goal(goal: Goal, config: Config) -> list[str]:
     if not goal.owner.strip():
         problems.append("owner: who is doing it?")
     if goal.estimate is not None and goal.estimate > timedelta(0):
-        dates = compute_deadlines(goal.start, goal.estimate, config.padding)
-        floor = add_workdays(dates.target, 1) if config.padding.workdays_only else dates.target + timedelta(days=1)
+        dates = compute_deadlines(goal.start, goal.estimate, settings.padding)
+        floor = add_workdays(dates.target, 1) if settings.padding.workdays_only else dates.target + timedelta(days=1)
         if goal.promised is not None and goal.promised < floor:
             problems.append(
                 f"promised: {goal.promised} is before your own target plus a workday ({floor}); "

@@ -20,6 +20,7 @@ HEADER_FIELDS = (
     "Delivered-To", "X-Original-To", "Disposition-Notification-To",
 )  # fmt: skip
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -90,11 +91,15 @@ def parse_message(
     *,
     folder: str,
     uid: int,
-    internaldate: datetime,
+    internaldate: datetime | None,
     flags: frozenset[str] = frozenset(),
     body: str | None = None,
 ) -> MailMessage:
-    """A `MailMessage` from raw header bytes; garbage yields empty fields, not exceptions."""
+    """A `MailMessage` from raw header bytes; garbage yields empty fields, not exceptions.
+
+    `internaldate` is when the server received it; the Date header falls back to it (and
+    to the Unix epoch when the server gave none).
+    """
     try:
         msg = BytesHeaderParser(policy=compat32).parsebytes(raw_headers)
         items = [(str(k), v if isinstance(v, str) else str(v)) for k, v in msg.items()]
@@ -114,7 +119,7 @@ def parse_message(
         folder=folder,
         uid=uid,
         message_id=normalize_message_id(first("Message-ID")),
-        date=parse_date(first("Date"), internaldate),
+        date=parse_date(first("Date"), internaldate or _EPOCH),
         subject=decode_header_value(first("Subject")),
         sender=senders[0] if senders else None,
         to=parse_addresses(all_of("To")),
@@ -124,6 +129,7 @@ def parse_message(
         flags=flags,
         headers=headers,
         body=body,
+        internaldate=internaldate,
     )
 
 

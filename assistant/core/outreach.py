@@ -8,6 +8,7 @@ the same sandbox as the follow-ups, with the same header safety; never sent by u
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
@@ -16,18 +17,20 @@ from email.utils import format_datetime
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from assistant.config import Config, Mentor
-from assistant.core.draft import NAMESPACE, POLICY, salutation, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, salutation, sanitize
 from assistant.core.model import DRAFT_HEADER
+from assistant.core.plan import AppendDraft, Plan
+from assistant.core.settings import Mentor, Settings
+from assistant.core.state import State
 
 
-def find_mentor(config: Config, text: str) -> Mentor:
+def find_mentor(settings: Settings, text: str) -> Mentor:
     """The mentor named by an address or a unique part of the name; ValueError otherwise."""
     needle = text.strip().lower()
-    by_address = config.mentor_for(needle)
+    by_address = settings.mentor_for(needle)
     if by_address is not None:
         return by_address
-    hits = [m for m in config.mentors if needle and needle in m.name.lower()]
+    hits = [m for m in settings.mentors if needle and needle in m.name.lower()]
     if len(hits) == 1:
         return hits[0]
     if not hits:
@@ -35,9 +38,9 @@ def find_mentor(config: Config, text: str) -> Mentor:
     raise ValueError(f"{text!r} matches {', '.join(m.name for m in hits)}: be more specific")
 
 
-def outreach_message_id(config: Config, mentor: Mentor, attempt: int) -> str:
-    token = uuid.uuid5(NAMESPACE, f"outreach:{config.me.email}:{mentor.email.lower()}:{attempt}").hex[:20]
-    return f"<mentor-assistant.outreach.{token}@{sanitize(config.me.domain)}>"
+def outreach_message_id(settings: Settings, mentor: Mentor, attempt: int) -> str:
+    token = uuid.uuid5(NAMESPACE, f"outreach:{settings.me.email}:{mentor.email.lower()}:{attempt}").hex[:20]
+    return f"<mentor-assistant.outreach.{token}@{sanitize(settings.me.domain)}>"
 
 
 def outreach_subject(mentor: Mentor) -> str:
@@ -49,13 +52,13 @@ def outreach_subject(mentor: Mentor) -> str:
 
 
 def compose_outreach(
-    templates: dict[str, str], config: Config, mentor: Mentor, *, message_id: str, now: datetime
+    templates: dict[str, str], settings: Settings, mentor: Mentor, *, message_id: str, now: datetime
 ) -> bytes:
     """The outreach draft as RFC 5322 bytes."""
     env = ImmutableSandboxedEnvironment(loader=DictLoader(templates), undefined=StrictUndefined)
     name = sanitize(mentor.name)
     body = env.get_template("outreach.txt.j2").render(
-        me={"name": config.me.name, "email": config.me.email, "role": config.me.role},
+        me={"name": settings.me.name, "email": settings.me.email, "role": settings.me.role},
         mentor={
             "name": name,
             "title": mentor.title,
@@ -67,9 +70,9 @@ def compose_outreach(
         recommended_by=sanitize(mentor.recommended_by),
     )
     msg = EmailMessage(policy=POLICY)
-    me_local, _, me_domain = config.me.email.partition("@")
+    me_local, _, me_domain = settings.me.email.partition("@")
     to_local, _, to_domain = mentor.email.partition("@")
-    msg["From"] = HeaderAddress(display_name=sanitize(config.me.name), username=me_local, domain=me_domain)
+    msg["From"] = HeaderAddress(display_name=sanitize(settings.me.name), username=me_local, domain=me_domain)
     msg["To"] = HeaderAddress(display_name=name, username=to_local, domain=to_domain)
     msg["Subject"] = sanitize(outreach_subject(mentor), 300)
     msg["Date"] = format_datetime(now)
@@ -87,3 +90,35 @@ def _tidy(text: str) -> str:
             continue
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+def outreach_attempt(state: State, mentor: Mentor) -> int:
+    """Which outreach to this person is current (1 unless `--again` was used before)."""
+    return state.meta.outreach.get(mentor.email.lower(), 1)
+
+
+def plan_outreach(
+    settings: Settings,
+    templates: dict[str, str],
+    mentor: Mentor,
+    state: State,
+    *,
+    written_in: str | None,
+    again: bool,
+    drafts_folder: str,
+    now: datetime,
+) -> Plan:
+    """The plan for `outreach`: one draft per attempt, ever. `written_in` says where the
+    current attempt's message already is ("Drafts", "Sent") or None."""
+    attempt = outreach_attempt(state, mentor)
+    if written_in is not None and not again:
+        where = "is waiting in Drafts" if written_in == drafts_folder else "was already sent"
+        return Plan(notes=(f"The outreach to {mentor.name} {where}; use --again for a new one.",))
+    if written_in is not None:
+        attempt += 1
+    message_id = outreach_message_id(settings, mentor, attempt)
+    raw = compose_outreach(templates, settings, mentor, message_id=message_id, now=now)
+    outreach = {**state.meta.outreach, mentor.email.lower(): attempt}
+    append = AppendDraft("", 0, drafts_folder, message_id, raw, draft_fingerprint(raw),
+                         f"the first e-mail to {mentor.name} <{mentor.email}>")  # fmt: skip
+    return Plan(actions=(append,), meta=replace(state.meta, outreach=outreach))

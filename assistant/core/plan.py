@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.core.model import CalendarRecord, GoalOverride, RequestRecord
+from assistant.core.state import CalendarRecord, GoalOverride, Meta, RequestRecord
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,11 @@ class RemoveFlags:
 
 @dataclass(frozen=True)
 class AppendDraft:
-    """Write one follow-up draft into Drafts (once: apply looks for its Message-ID first)."""
+    """Write one draft into Drafts (once: apply looks for its Message-ID first).
+
+    A follow-up names its request and round; an outreach, contract or thank-you draft has
+    no request (`request_id` "", `round` 0).
+    """
 
     request_id: str
     round: int
@@ -48,7 +52,8 @@ class AppendDraft:
     summary: str
 
     def describe(self) -> str:
-        return f"write draft {self.message_id} (round {self.round}) into {self.folder}: {self.summary}"
+        which = f" (round {self.round})" if self.round else ""
+        return f"write draft {self.message_id}{which} into {self.folder}: {self.summary}"
 
 
 @dataclass(frozen=True)
@@ -115,12 +120,16 @@ Action = MailAction | CalendarAction | SendDigest
 
 @dataclass(frozen=True)
 class Plan:
-    """What a cycle decided: actions, and the state to record for each request."""
+    """What a cycle or a command decided: actions, and the state to record first.
+
+    Each state part is the whole new table; None leaves that part as it is.
+    """
 
     actions: tuple[Action, ...] = ()
-    requests: tuple[RequestRecord, ...] = ()
-    calendar: tuple[CalendarRecord, ...] = ()  # every calendar record, as before the actions
-    overrides: tuple[GoalOverride, ...] = ()  # what the calendar app changed, adopted
+    requests: tuple[RequestRecord, ...] | None = None
+    calendar: tuple[CalendarRecord, ...] | None = None  # every calendar record, as before the actions
+    overrides: tuple[GoalOverride, ...] | None = None  # what the calendar app changed, adopted
+    meta: Meta | None = None
     notes: tuple[str, ...] = ()
 
     @property

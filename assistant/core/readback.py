@@ -8,21 +8,23 @@ edits to our objects are left as they are until our own version changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 
 from icalendar import Calendar
 
-from assistant.config import Config, Goal
 from assistant.core.calendar import goal_basis
-from assistant.core.model import CalendarRecord, CalendarSnapshot, GoalOverride
+from assistant.core.model import CalendarSnapshot
+from assistant.core.settings import Goal, Settings
+from assistant.core.state import CalendarRecord, GoalOverride, ObjectKind
 
 
 def read_back(
-    records: dict[str, CalendarRecord],
+    records: Mapping[str, CalendarRecord],
     snapshot: CalendarSnapshot,
-    config: Config,
-    overrides: dict[str, GoalOverride],
+    settings: Settings,
+    overrides: Mapping[str, GoalOverride],
     *,
     now: datetime,
 ) -> tuple[dict[str, CalendarRecord], dict[str, GoalOverride], list[str]]:
@@ -30,7 +32,7 @@ def read_back(
     records = dict(records)
     overrides = dict(overrides)
     notes: list[str] = []
-    goals = {g.id: g for g in config.goals}
+    goals = {g.id: g for g in settings.goals}
     for uid, server in snapshot.changed.items():
         record = records.get(uid)
         if record is None:
@@ -49,17 +51,17 @@ def read_back(
         current = overrides.get(goal.id)
         if current is None or current.basis != goal_basis(goal):
             current = GoalOverride(goal.id, goal_basis(goal))
-        if record.kind == "todo":
-            completed = _completed(server.ics, config, now=now)
+        if record.kind == ObjectKind.TODO:
+            completed = _completed(server.ics, settings, now=now)
             if completed and not goal.done and current.done is None:
-                current = replace(current, done=completed.isoformat())
+                current = replace(current, done=completed)
                 notes.append(f"You completed “{goal.title}” in your task app; it is marked done.")
             elif completed is None and current.done is not None:
                 current = replace(current, done=None)
-        elif record.kind == "due":
+        elif record.kind == ObjectKind.DUE:
             moved = _start_date(server.ics)
-            if moved is not None and moved.isoformat() != record.day:
-                current = replace(current, promised=moved.isoformat(), moved_from=current.moved_from or record.day)
+            if moved is not None and moved != record.day:
+                current = replace(current, promised=moved, moved_from=current.moved_from or record.day)
                 notes.append(
                     f"You moved the deadline of “{goal.title}” in your calendar to {moved:%a %b} {moved.day}; "
                     "that is now the promised date."
@@ -70,9 +72,9 @@ def read_back(
 
 
 def effective_goals(
-    goals: tuple[Goal, ...], overrides: dict[str, GoalOverride]
+    goals: tuple[Goal, ...], overrides: Mapping[str, GoalOverride]
 ) -> tuple[tuple[Goal, ...], dict[str, GoalOverride]]:
-    """The goals with the calendar's changes applied; overrides older than a config edit are dropped."""
+    """The goals with the calendar's changes applied; overrides older than a settings edit are dropped."""
     out = []
     kept: dict[str, GoalOverride] = {}
     for goal in goals:
@@ -84,8 +86,8 @@ def effective_goals(
         out.append(
             replace(
                 goal,
-                done=goal.done or (date.fromisoformat(override.done) if override.done else None),
-                promised=date.fromisoformat(override.promised) if override.promised else goal.promised,
+                done=goal.done or override.done,
+                promised=override.promised or goal.promised,
             )
         )
     return tuple(out), kept
@@ -108,7 +110,7 @@ def _first(ics: str, name: str) -> object | None:
     return None
 
 
-def _completed(ics: str, config: Config, *, now: datetime) -> date | None:
+def _completed(ics: str, settings: Settings, *, now: datetime) -> date | None:
     todo = _first(ics, "VTODO")
     if todo is None:
         return None
@@ -118,10 +120,10 @@ def _completed(ics: str, config: Config, *, now: datetime) -> date | None:
     if completed is not None:
         moment = completed.dt
         if isinstance(moment, datetime):
-            return (moment if moment.tzinfo else moment.replace(tzinfo=config.tz)).astimezone(config.tz).date()
-        return moment if isinstance(moment, date) else now.astimezone(config.tz).date()
+            return (moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)).astimezone(settings.tz).date()
+        return moment if isinstance(moment, date) else now.astimezone(settings.tz).date()
     if status == "COMPLETED" or (percent is not None and int(percent) >= 100):
-        return now.astimezone(config.tz).date()
+        return now.astimezone(settings.tz).date()
     return None
 
 

@@ -9,12 +9,13 @@ the status changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from assistant.core.calendar import DesiredObject, with_sequence
-from assistant.core.model import CalendarRecord
 from assistant.core.plan import CalendarAction, DeleteCalendarObject, PutCalendarObject
+from assistant.core.state import CalendarRecord
 
 
 def _put(
@@ -38,7 +39,7 @@ def _put(
 
 
 def reconcile(
-    desired: dict[str, DesiredObject], records: dict[str, CalendarRecord], *, now: datetime
+    desired: dict[str, DesiredObject], records: Mapping[str, CalendarRecord], *, now: datetime
 ) -> tuple[tuple[CalendarAction, ...], tuple[CalendarRecord, ...]]:
     """Actions to converge, and every record to keep (as it is before the actions)."""
     actions: list[CalendarAction] = []

@@ -8,12 +8,56 @@ follow-up of that request, not a new one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from assistant.config import Config
 from assistant.core.model import MailMessage
+from assistant.core.settings import Settings
+from assistant.core.state import TrackSource
+
+
+@dataclass(frozen=True)
+class TrackingRules:
+    """Everything that decides whether a sent message is a request, and nothing else.
+
+    Its fingerprint names the rules: when it changes, what was scanned under the old
+    rules is scanned again.
+    """
+
+    me: frozenset[str]  # the resident's addresses
+    mentors: frozenset[str]  # every configured mentor address
+    bcc: str | None
+    keyword: str | None
+    since: date  # sent mail before this day (in `tz`) is never a new request
+    tz: str
+    manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
+
+    @classmethod
+    def of(cls, settings: Settings, *, since: date, manual: frozenset[str]) -> TrackingRules:
+        return cls(
+            me=settings.me.addresses,
+            mentors=frozenset(e.lower() for m in settings.mentors for e in m.emails),
+            bcc=settings.tracking.bcc.lower() if settings.tracking.bcc else None,
+            keyword=settings.tracking.keyword,
+            since=since,
+            tz=settings.me.timezone,
+            manual=manual,
+        )
+
+    @property
+    def not_mentors(self) -> frozenset[str]:
+        """Addresses that are never the person a request is to: the resident's and the BCC address."""
+        return self.me | ({self.bcc} if self.bcc else frozenset())
+
+    @property
+    def fingerprint(self) -> str:
+        basis = [sorted(self.me), sorted(self.mentors), self.bcc, self.keyword, self.since.isoformat(), self.tz,
+                 sorted(self.manual)]  # fmt: skip
+        return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -22,7 +66,7 @@ class Thread:
 
     root_id: str  # Message-ID of the message that started the request
     messages: tuple[MailMessage, ...]  # what the scan saw of the resident's thread
-    source: str  # mentor | bcc | keyword | manual | continued (root outside the scan)
+    source: TrackSource
     mentor: str  # the mentor address it is about
 
     @property
@@ -41,57 +85,54 @@ class Thread:
 
 
 def tracking_source(
-    message: MailMessage, config: Config, manual: frozenset[str], bcc_copies: frozenset[str] = frozenset()
-) -> str:
-    """Why a sent message is a request ("mentor", "bcc", "keyword", "manual") or ""."""
-    if message.message_id and message.message_id in manual:
-        return "manual"
+    message: MailMessage, rules: TrackingRules, bcc_copies: frozenset[str] = frozenset()
+) -> TrackSource | None:
+    """Why a sent message is a request, or None when it is not one."""
+    if message.message_id and message.message_id in rules.manual:
+        return TrackSource.MANUAL
     if message.message_id and message.message_id in bcc_copies:
-        return "bcc"
+        return TrackSource.BCC
     addresses = {a.email for a in message.recipients}
-    if any(config.mentor_for(a) for a in addresses):
-        return "mentor"
-    bcc = config.tracking.bcc
-    if bcc and (bcc.lower() in addresses or bcc.lower() in message.header("bcc").lower()):
-        return "bcc"
-    if config.tracking.keyword and config.tracking.keyword in message.flags:
-        return "keyword"
-    return ""
+    if addresses & rules.mentors:
+        return TrackSource.MENTOR
+    bcc = rules.bcc
+    if bcc and (bcc in addresses or bcc in message.header("bcc").lower()):
+        return TrackSource.BCC
+    if rules.keyword and rules.keyword in message.flags:
+        return TrackSource.KEYWORD
+    return None
 
 
-def bcc_copies(inbound: Iterable[MailMessage], config: Config) -> frozenset[str]:
+def is_bcc_copy(message: MailMessage, rules: TrackingRules) -> bool:
+    """Whether an inbound message is the copy of the resident's own mail sent to the tracking address."""
+    bcc = rules.bcc
+    if not bcc or not message.sender or message.sender.email not in rules.me or not message.message_id:
+        return False
+    delivered = " ".join(message.header(h) for h in ("delivered-to", "x-original-to", "bcc")).lower()
+    return bcc in delivered or any(a.email == bcc for a in message.recipients)
+
+
+def bcc_copies(inbound: Iterable[MailMessage], rules: TrackingRules) -> frozenset[str]:
     """Message-IDs of the copies of the resident's mail that reached the tracking address."""
-    bcc = (config.tracking.bcc or "").lower()
-    if not bcc:
-        return frozenset()
-    found = set()
-    for message in inbound:
-        if not message.sender or message.sender.email not in config.me.addresses or not message.message_id:
-            continue
-        delivered = " ".join(message.header(h) for h in ("delivered-to", "x-original-to", "bcc")).lower()
-        if bcc in delivered or any(a.email == bcc for a in message.recipients):
-            found.add(message.message_id)
-    return frozenset(found)
+    return frozenset(m.message_id for m in inbound if is_bcc_copy(m, rules))
 
 
-def mentor_address(message: MailMessage, config: Config) -> str:
+
+def mentor_address(message: MailMessage, rules: TrackingRules) -> str:
     """The configured mentor among the recipients, else the first recipient."""
     for addr in message.recipients:
-        if config.mentor_for(addr.email):
+        if addr.email in rules.mentors:
             return addr.email
-    mine = config.me.addresses | ({config.tracking.bcc.lower()} if config.tracking.bcc else set())
     for addr in message.recipients:
-        if addr.email not in mine:
+        if addr.email not in rules.not_mentors:
             return addr.email
     return message.recipients[0].email if message.recipients else ""
 
 
 def find_threads(
     sent: Iterable[MailMessage],
-    config: Config,
+    rules: TrackingRules,
     *,
-    since: date,
-    manual: frozenset[str] = frozenset(),
     known_roots: dict[str, frozenset[str]] | None = None,
     bcc_copies: frozenset[str] = frozenset(),
 ) -> list[Thread]:
@@ -102,7 +143,7 @@ def find_threads(
     """
     ordered = sorted((m for m in sent if m.message_id), key=lambda m: (m.date, m.uid))
     threads: dict[str, list[MailMessage]] = {}
-    meta: dict[str, tuple[str, str]] = {}
+    meta: dict[str, tuple[TrackSource, str]] = {}
     owner: dict[str, str] = {}  # any thread Message-ID -> root Message-ID
     for known, ids in (known_roots or {}).items():
         for mid in ids:
@@ -122,25 +163,25 @@ def find_threads(
         if root is not None and root not in threads:
             # A follow-up of a request whose root is outside the scan: keep it under that root.
             threads[root] = [message]
-            meta[root] = ("continued", "")
+            meta[root] = (TrackSource.CONTINUED, "")
             owner[message.message_id] = root
             continue
-        if _local_day(message.date, config) < since and message.message_id not in manual:
+        if _local_day(message.date, rules) < rules.since and message.message_id not in rules.manual:
             continue
-        source = tracking_source(message, config, manual, bcc_copies)
+        source = tracking_source(message, rules, bcc_copies)
         if not source:
             continue
         threads[message.message_id] = [message]
-        meta[message.message_id] = (source, mentor_address(message, config))
+        meta[message.message_id] = (source, mentor_address(message, rules))
         owner[message.message_id] = message.message_id
     out = []
     for root_id, messages in threads.items():
-        source, mentor = meta.get(root_id, ("continued", ""))
-        if source == "continued":
-            mentor = mentor_address(messages[0], config)
+        source, mentor = meta.get(root_id, (TrackSource.CONTINUED, ""))
+        if source == TrackSource.CONTINUED:
+            mentor = mentor_address(messages[0], rules)
         out.append(Thread(root_id=root_id, messages=tuple(messages), source=source, mentor=mentor))
     return out
 
 
-def _local_day(moment: datetime, config: Config) -> date:
-    return moment.astimezone(config.tz).date()
+def _local_day(moment: datetime, rules: TrackingRules) -> date:
+    return moment.astimezone(ZoneInfo(rules.tz)).date()

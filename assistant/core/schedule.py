@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from assistant.config import Config
 from assistant.core.checkins import next_checkin
 from assistant.core.digest import next_digest_at
 from assistant.core.followups import DISMISS_GRACE
-from assistant.core.model import FINAL_STATES, RequestRecord
+from assistant.core.settings import Settings
+from assistant.core.state import FINAL_STATES, RequestRecord
 
 
 def next_wake(
-    config: Config, records: list[RequestRecord], *, last_digest: str | None, now: datetime
+    settings: Settings, records: list[RequestRecord], *, last_digest: str | None, now: datetime
 ) -> datetime | None:
     """The earliest moment after `now` at which a cycle has something new to decide."""
     moments: list[datetime] = []
@@ -22,18 +22,18 @@ def next_wake(
         if record.state in FINAL_STATES:
             continue
         if record.next_action_at:
-            moments.append(datetime.fromisoformat(record.next_action_at))
+            moments.append(record.next_action_at)
         if record.draft is not None and record.draft.missing_since:
-            moments.append(datetime.fromisoformat(record.draft.missing_since) + DISMISS_GRACE)
-    if config.smtp is not None and config.smtp.digest != "off":
-        digest = next_digest_at(config.smtp.digest, last_period=last_digest, now=now, tz_name=config.me.timezone)
+            moments.append(record.draft.missing_since + DISMISS_GRACE)
+    if settings.digest != "off":
+        digest = next_digest_at(settings.digest, last_period=last_digest, now=now, tz_name=settings.me.timezone)
         if digest is not None:
             moments.append(digest)
-    checkin = next_checkin(config, now=now)
-    if checkin is not None and config.contract is not None:
-        moments.append(checkin + config.contract.duration)
-    if config.contract is not None:
-        review = datetime.combine(config.contract.review, time(0, 0), tzinfo=config.tz)
+    checkin = next_checkin(settings, now=now)
+    if checkin is not None and settings.contract is not None:
+        moments.append(checkin + settings.contract.duration)
+    if settings.contract is not None:
+        review = datetime.combine(settings.contract.review, time(0, 0), tzinfo=settings.tz)
         if review > now:
             moments.append(review)
     future = [m for m in moments if m > now]

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from assistant.config import Config
 from assistant.core.checkins import agenda, next_checkin, up_for_review
 from assistant.core.deadlines import compute_deadlines
-from assistant.core.model import REPLIED, GoalOverride, RequestRecord
 from assistant.core.readback import effective_goals
+from assistant.core.settings import Settings
+from assistant.core.state import GoalOverride, RequestRecord, RequestState
 
 
 def build_status(
-    config: Config,
-    requests: dict[str, RequestRecord],
+    settings: Settings,
+    requests: Mapping[str, RequestRecord],
     *,
     now: datetime,
-    overrides: dict[str, GoalOverride] | None = None,
+    overrides: Mapping[str, GoalOverride] | None = None,
 ) -> dict[str, Any]:
     """The `status --json` document. `overrides`: what the calendar app changed, adopted."""
     ordered = sorted(requests.values(), key=lambda r: (r.sent_at, r.id))
-    goals, kept = effective_goals(config.goals, overrides or {})
-    config = replace(config, goals=goals)
+    goals, kept = effective_goals(settings.goals, overrides or {})
+    settings = replace(settings, goals=goals)
     return {
         "requests": [
             {
@@ -32,26 +33,26 @@ def build_status(
                 "message_id": r.message_id,
                 "mentor": r.mentor,
                 "subject": r.subject,
-                "sent_at": r.sent_at,
-                "state": r.state,
+                "sent_at": _iso(r.sent_at),
+                "state": str(r.state),
                 "round": r.round,
-                "next_action_at": r.next_action_at,
+                "next_action_at": _iso(r.next_action_at),
                 "why": r.why,
             }
             for r in ordered
         ],
-        "goals": _goals(config, kept, now=now),
-        "checkins": _checkins(config, now=now),
-        "mentors": _mentors(config, ordered, now=now),
-        "contract": _contract(config, now=now),
+        "goals": _goals(settings, kept, now=now),
+        "checkins": _checkins(settings, now=now),
+        "mentors": _mentors(settings, ordered, now=now),
+        "contract": _contract(settings, now=now),
     }
 
 
-def _contract(config: Config, *, now: datetime) -> dict[str, Any] | None:
-    contract = config.contract
+def _contract(settings: Settings, *, now: datetime) -> dict[str, Any] | None:
+    contract = settings.contract
     if contract is None:
         return None
-    review = up_for_review(config, now=now)
+    review = up_for_review(settings, now=now)
     return {
         "mentor": contract.mentor,
         "start": contract.start.isoformat(),
@@ -66,13 +67,13 @@ def _contract(config: Config, *, now: datetime) -> dict[str, Any] | None:
     }
 
 
-def _goals(config: Config, overrides: dict[str, GoalOverride], *, now: datetime) -> list[dict[str, Any]]:
-    today = now.astimezone(config.tz).date()
+def _goals(settings: Settings, overrides: Mapping[str, GoalOverride], *, now: datetime) -> list[dict[str, Any]]:
+    today = now.astimezone(settings.tz).date()
     out = []
-    for goal in config.goals:
+    for goal in settings.goals:
         if goal.estimate is None:
             continue
-        dates = compute_deadlines(goal.start, goal.estimate, config.padding, promised=goal.promised)
+        dates = compute_deadlines(goal.start, goal.estimate, settings.padding, promised=goal.promised)
         override = overrides.get(goal.id)
         notes = []
         if override and override.promised:
@@ -94,24 +95,24 @@ def _goals(config: Config, overrides: dict[str, GoalOverride], *, now: datetime)
     return out
 
 
-def _checkins(config: Config, *, now: datetime) -> list[dict[str, Any]]:
-    start = next_checkin(config, now=now)
+def _checkins(settings: Settings, *, now: datetime) -> list[dict[str, Any]]:
+    start = next_checkin(settings, now=now)
     if start is None:
         return []
-    return [{"start": start.isoformat(timespec="seconds"), "agenda": agenda(config, start=start)}]
+    return [{"start": start.isoformat(timespec="seconds"), "agenda": agenda(settings, start=start)}]
 
 
-def _mentors(config: Config, requests: list[RequestRecord], *, now: datetime) -> list[dict[str, Any]]:
+def _mentors(settings: Settings, requests: list[RequestRecord], *, now: datetime) -> list[dict[str, Any]]:
     out = []
-    today = now.astimezone(config.tz).date()
-    for mentor in config.mentors:
-        mine = [r for r in requests if config.mentor_for(r.mentor) is mentor]
+    today = now.astimezone(settings.tz).date()
+    for mentor in settings.mentors:
+        mine = [r for r in requests if settings.mentor_for(r.mentor) is mentor]
         stage = "prospect"
         if mine:
             stage = "contacted"
-        if any(r.state == REPLIED for r in mine):
+        if any(r.state == RequestState.REPLIED for r in mine):
             stage = "replied"
-        contract = config.contract
+        contract = settings.contract
         if contract and contract.mentor.lower() in (e.lower() for e in mentor.emails):
             stage = "review" if today >= contract.review else "contract"
         suggested: dict[str, str] = {}
@@ -120,7 +121,7 @@ def _mentors(config: Config, requests: list[RequestRecord], *, now: datetime) ->
                 name, address = parseaddr(text)
                 suggested.setdefault(address.lower(), name)
         contacted = min((r.sent_at for r in mine), default=None)
-        replied = min((r.sent_at for r in mine if r.state == REPLIED), default=None)
+        replied = min((r.sent_at for r in mine if r.state == RequestState.REPLIED), default=None)
         out.append(
             {
                 "email": mentor.email,
@@ -128,10 +129,14 @@ def _mentors(config: Config, requests: list[RequestRecord], *, now: datetime) ->
                 "stage": stage,
                 "suggested": list(suggested),
                 "suggested_names": list(suggested.values()),
-                "contacted_at": contacted,
+                "contacted_at": _iso(contacted),
                 "replied": replied is not None,
                 "area": mentor.area,
                 "recommended_by": mentor.recommended_by,
             }
         )
     return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None

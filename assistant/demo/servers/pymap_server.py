@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.servers.dovecot import free_port, stop_process
+from assistant.demo.servers.dovecot import free_port, stop_process
 
 
 @dataclass

@@ -30,8 +30,8 @@ from assistant import clock
 from assistant.adapters.store import Store
 from assistant.config import load_config
 from assistant.cycle import run_cycle
+from assistant.demo.servers.smtp_sink import SmtpSink
 from assistant.errors import EX_OK, EX_UNAVAILABLE
-from assistant.servers.smtp_sink import SmtpSink
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,10 @@ class Servers:
 
 def start_servers(imap: str = "auto") -> Servers:
     """Dovecot when installed (or asked for), else pymap; Radicale for CalDAV."""
-    from assistant.servers.caldav_servers import start_radicale
-    from assistant.servers.dovecot import dovecot_available, start_dovecot
-    from assistant.servers.pymap_server import pymap_available, start_pymap
-    from assistant.servers.smtp_sink import start_smtp_sink
+    from assistant.demo.servers.caldav_servers import start_radicale
+    from assistant.demo.servers.dovecot import dovecot_available, start_dovecot
+    from assistant.demo.servers.pymap_server import pymap_available, start_pymap
+    from assistant.demo.servers.smtp_sink import start_smtp_sink
 
     stops: list[Callable[[], None]] = []
     try:

@@ -6,7 +6,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.servers.dovecot import free_port
+from assistant.demo.servers.dovecot import free_port
 
 
 @dataclass

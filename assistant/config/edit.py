@@ -15,8 +15,9 @@ from typing import Any, cast
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from assistant.adapters.store import atomic_write
-from assistant.config import Config, parse_config
+from assistant.atomic import atomic_write
+from assistant.config.model import Config
+from assistant.config.validate import validate_config
 from assistant.errors import ConfigError
 
 
@@ -29,7 +30,7 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
         raise ConfigError([f"{path}: not valid TOML: {exc}"], source=str(path)) from None
     change(document)
     text = tomlkit.dumps(document)
-    config = parse_config(tomllib.loads(text), source=path)  # raises before anything is written
+    config = validate_config(tomllib.loads(text), source=path)  # raises before anything is written
     mode = path.stat().st_mode & 0o777
     atomic_write(path, text.encode("utf-8"))
     os.chmod(path, mode)

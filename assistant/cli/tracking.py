@@ -1,0 +1,44 @@
+"""`track` and `untrack`: tracking a sent message by hand."""
+
+from __future__ import annotations
+
+import click
+
+from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
+from assistant.core.headers import normalize_message_id
+from assistant.core.manual import find_requests, plan_track, plan_untrack
+from assistant.core.plan import Plan
+from assistant.core.state import State
+from assistant.errors import UsageError
+from assistant.mailbox import Mailbox
+
+
+@click.command()
+@click.argument("message_id")
+@DRY_RUN
+@pass_app
+def track(app: AppContext, message_id: str, dry_run: bool) -> None:
+    """Start tracking a sent message by its Message-ID (as your mail client shows it)."""
+    normalized = normalize_message_id(message_id)
+    if not normalized:
+        raise UsageError(
+            f"{message_id!r} is not a Message-ID",
+            fix="Give the Message-ID header of the sent message, like <abc123@example.org>.",
+        )
+    run_plan(app, lambda state, _mailbox: plan_track(state, normalized), dry_run=dry_run, mail=False)
+
+
+@click.command()
+@click.argument("request_id")
+@DRY_RUN
+@pass_app
+def untrack(app: AppContext, request_id: str, dry_run: bool) -> None:
+    """Stop tracking a request (by the id `status` shows, or its Message-ID)."""
+
+    def build(state: State, _mailbox: Mailbox | None) -> Plan:
+        records = find_requests(state, request_id)
+        if not records:
+            raise UsageError(f"no tracked request {request_id!r}", fix="`mentor-assistant status` lists the ids.")
+        return plan_untrack(state, records)
+
+    run_plan(app, build, dry_run=dry_run, mail=False)

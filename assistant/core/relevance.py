@@ -1,0 +1,101 @@
+"""Which messages of the mailbox matter this cycle: decided once, by the core.
+
+The shell scans folders with these predicates and keeps only what they accept (and a
+body only where `needs_body` asks for one); `decide` then ties the kept messages to
+requests exactly. The predicates accept a superset of what `decide` uses, never less.
+Their fingerprint is that of the tracking rules: when the rules change, the scan starts
+over, so a new rule never leaves a stale cache behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from assistant.core.classify import LIST, RECEIPT, SELF, classify, classify_headers, may_be_report
+from assistant.core.model import MailMessage
+from assistant.core.replies import conversation_keys
+from assistant.core.requests import TrackingRules, is_bcc_copy, tracking_source
+from assistant.core.settings import Settings
+from assistant.core.state import State
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The tracking rules, and what the state and Sent say about the requests' threads."""
+
+    rules: TrackingRules
+    known: frozenset[str]  # Message-IDs of the resident's request threads
+    people: frozenset[str]  # who may answer: mentors and the requests' recipients
+    conversations: frozenset[str]  # Gmail thread ids and Outlook conversation keys of the threads
+    scan_from: date  # the first day a folder's first scan reads
+
+    @classmethod
+    def build(cls, settings: Settings, state: State, *, since: date) -> Relevance:
+        """What matters, from the settings and the remembered requests."""
+        rules = TrackingRules.of(settings, since=since, manual=frozenset(state.meta.manual))
+        records = state.requests.values()
+        known = frozenset(i for r in records for i in (r.message_id, *r.thread)) | rules.manual
+        people = (rules.mentors | {a for r in records for a in (*r.recipients, r.mentor)}) - rules.not_mentors
+        conversations = frozenset(c for r in records for c in r.conversation)
+        first = min((r.sent_at.astimezone(settings.tz).date() for r in records), default=since)
+        return cls(rules, known, frozenset(people), conversations, min(since, first))
+
+    @property
+    def fingerprint(self) -> str:
+        return self.rules.fingerprint
+
+    def sent_filter(self, copies: frozenset[str]) -> Callable[[MailMessage], bool]:
+        """A predicate for Sent, in arrival order: requests, and later messages in their threads."""
+        related = set(self.known) | set(copies)
+
+        def keep(message: MailMessage) -> bool:
+            if (
+                message.message_id in related
+                or related.intersection(message.thread_ids)
+                or tracking_source(message, self.rules, copies) is not None
+            ):
+                related.add(message.message_id)
+                return True
+            return False
+
+        return keep
+
+    def with_sent(self, sent: Iterable[MailMessage]) -> Relevance:
+        """Extended by the resident's kept sent messages: their ids, recipients and conversations."""
+        sent = list(sent)
+        return replace(
+            self,
+            known=self.known | {m.message_id for m in sent if m.message_id},
+            people=self.people | ({a.email for m in sent for a in m.recipients} - self.rules.not_mentors),
+            conversations=self.conversations | {k for m in sent for k in conversation_keys(m)},
+        )
+
+    def new_requests(self, sent: Iterable[MailMessage], copies: frozenset[str]) -> list[MailMessage]:
+        """Sent messages that start requests not remembered yet."""
+        return [m for m in sent if m.message_id not in self.known and tracking_source(m, self.rules, copies)]
+
+    def tied(self, message: MailMessage) -> bool:
+        """Whether an inbound message names a thread, shares its conversation, or comes from someone asked."""
+        if self.known.intersection(message.thread_ids) or self.conversations & conversation_keys(message):
+            return True
+        sender = message.sender.email if message.sender else ""
+        return sender in self.people or is_bcc_copy(message, self.rules)
+
+    def keep_inbound(self, message: MailMessage) -> bool:
+        """Keep an inbound message: tied to a request, or possibly a delivery report about one."""
+        return self.tied(message) or may_be_report(message, my_addresses=self.rules.me)
+
+    def needs_body(self, message: MailMessage) -> bool:
+        """Read the body of a kept inbound message: a return date, a report, whom a reply suggests."""
+        return classify_headers(message, my_addresses=self.rules.me).kind not in (SELF, RECEIPT, LIST)
+
+    def keep_with_body(self, message: MailMessage) -> bool:
+        """After the body was read: a possible report stays only when it names a request."""
+        if self.tied(message):
+            return True
+        report = classify(message, my_addresses=self.rules.me).report
+        if report is None:
+            return False
+        return report.original_message_id in self.known or bool(set(report.recipients) & self.people)
