@@ -101,6 +101,7 @@ class IdleWatcher:
         client = mailbox.client
         while not self.stopped.is_set():
             client.idle()
+            log.debug("Listening for new mail in %s (IDLE)", self.folder)
             started = time.monotonic()
             quick_empties = 0
             try:

@@ -20,7 +20,13 @@ import pytest
 from assistant.demo.servers.caldav_servers import CalDAVServer, start_radicale, start_xandikos
 from assistant.demo.servers.dovecot import DovecotServer, dovecot_available, start_dovecot
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# Soak suites run a short budget by default (CI) and a long one by hand: MENTOR_ASSISTANT_LONG=1.
+LONG = bool(os.environ.get("MENTOR_ASSISTANT_LONG"))
+
+
+def budget(short: int, long: int) -> int:
+    """The size of a soak run: `short` in CI, `long` when run by hand with MENTOR_ASSISTANT_LONG=1."""
+    return long if LONG else short
 _counter = itertools.count()
 PASSWORD = "Pw-dovecot-7f3a9c"  # distinctive, so a leak into a log line is found
 

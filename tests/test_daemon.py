@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,31 +19,57 @@ from tests.test_end_to_end import NOW, seed
 pytestmark = pytest.mark.integration
 
 
+class Tail:
+    """The daemon's log, read as it is written, so a test waits for a line instead of sleeping."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+
+    def wait_for(self, text: str, *, after: int = 0, timeout: float = 20) -> int:
+        """Block until a line containing `text` appears (after line `after`); its index."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for i in range(after, len(self.lines)):
+                    if text in self.lines[i]:
+                        return i
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"no log line with {text!r} within {timeout} s:\n{''.join(self.lines)}"
+                self._changed.wait(remaining)
+
+    @property
+    def text(self) -> str:
+        self._thread.join(timeout=15)
+        return "".join(self.lines)
+
+
 def start(config: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "MENTOR_ASSISTANT_NOW": NOW.isoformat()}
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--config", str(config), "run"],
+        [sys.executable, "-m", "assistant", "-v", "--config", str(config), "run"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
     )  # fmt: skip
 
-
-def wait_for(path: Path, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.1)
 
 
 def test_run_acts_reloads_refuses_a_twin_and_stops_on_sigterm(mail_user, tmp_path):
     seed(mail_user)
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)
     daemon = start(config)
+    log = Tail(daemon)
     try:
-        wait_for(tmp_path / "state.json")
-        deadline = time.monotonic() + 20
-        while not mail_user.messages("Drafts"):
-            assert time.monotonic() < deadline, "the daemon never wrote the due draft"
-            time.sleep(0.2)
+        log.wait_for("write draft")
+        assert len(mail_user.messages("Drafts")) == 1
         twin = subprocess.run(
             [sys.executable, "-m", "assistant", "--config", str(config), "run"],
             capture_output=True, text=True, timeout=30, check=False,
@@ -52,14 +79,14 @@ def test_run_acts_reloads_refuses_a_twin_and_stops_on_sigterm(mail_user, tmp_pat
         good = config.read_text()
         config.write_text(good + "\n[followup]\nwait = 'soon'\n")
         daemon.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
+        log.wait_for("keeping the old one")
         assert daemon.poll() is None, "an invalid config on SIGHUP must not stop the daemon"
         started = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
-        err = daemon.communicate(timeout=15)[1]
+        daemon.wait(timeout=15)
         assert daemon.returncode == 0
         assert time.monotonic() - started < 10
-        assert "keeping the old one" in err and "followup.wait" in err
+        assert "followup.wait" in log.text
         assert len(mail_user.messages("Drafts")) == 1
     finally:
         if daemon.poll() is None:
@@ -94,7 +121,7 @@ def start_with(config: Path, **env: str) -> subprocess.Popen[str]:
     full = {**os.environ, **env}
     full.pop("MENTOR_ASSISTANT_NOW", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--config", str(config), "run"],
+        [sys.executable, "-m", "assistant", "-v", "--config", str(config), "run"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=full,
     )  # fmt: skip
 
@@ -146,17 +173,18 @@ def test_idle_acts_on_a_reply_within_seconds(mail_user, tmp_path):
     config = idle_config(mail_user, tmp_path)
     sock, path = notify_socket(tmp_path)
     daemon = start_with(config, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="1000000")
+    log = Tail(daemon)
     try:
         lines = read_notifications(sock, "READY=1")
         assert any(line.startswith("STATUS=") and "draft(s) for you to review" in line for line in lines)
         assert "WATCHDOG=1" in read_notifications(sock, "WATCHDOG=1", timeout=5)
         assert len(mail_user.messages("Drafts")) == 1
-        time.sleep(1)  # the IDLE watcher is listening
+        log.wait_for("Listening for new mail in INBOX")
         reply(mail_user, "<idle-reply@h>")
         latency = wait_until(lambda: mail_user.messages("Drafts") == {}, timeout=15)
         print(f"\nreply acted on {latency:.2f} s after it was appended (IDLE)")
         daemon.send_signal(signal.SIGTERM)
-        daemon.communicate(timeout=15)
+        daemon.wait(timeout=15)
         assert daemon.returncode == 0
         assert "STOPPING=1" in read_notifications(sock, "STOPPING=1", timeout=5)
     finally:
@@ -169,16 +197,18 @@ def test_a_reply_that_arrives_while_the_idle_connection_is_down_is_acted_on(mail
     config = idle_config(mail_user, tmp_path)
     sock, path = notify_socket(tmp_path)
     daemon = start_with(config, NOTIFY_SOCKET=str(path))
+    log = Tail(daemon)
     try:
         read_notifications(sock, "READY=1")
-        time.sleep(1)
+        log.wait_for("Listening for new mail in INBOX")
         assert mail_user.server.kill_imap_processes() >= 1  # drops the IDLE connection
         reply(mail_user, "<while-down@h>")
         latency = wait_until(lambda: mail_user.messages("Drafts") == {}, timeout=30)
         print(f"\nreply acted on {latency:.2f} s after the connection was killed")
         daemon.send_signal(signal.SIGTERM)
-        err = daemon.communicate(timeout=15)[1]
+        daemon.wait(timeout=15)
         assert daemon.returncode == 0
+        err = log.text
         assert "IDLE on INBOX failed" in err and "Reconnected to INBOX" in err, err
     finally:
         if daemon.poll() is None:

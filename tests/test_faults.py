@@ -19,12 +19,11 @@ from email import policy
 import pytest
 
 from assistant.adapters.store import Store
-from tests.conftest import MailUser, make_message, write_config
+from tests.conftest import MailUser, budget, make_message, write_config
 from tests.faultproxy import FaultProxy
 from tests.test_end_to_end import NOW, cli
 
-pytestmark = pytest.mark.integration
-LONG = bool(os.environ.get("MENTOR_ASSISTANT_LONG"))
+pytestmark = [pytest.mark.integration, pytest.mark.soak]
 MENTORS = textwrap.dedent("".join(
     f'\n[[mentors]]\nname = "Dr. M{i}"\nemail = ["m{i}@hospital.org"]\n' for i in range(10)
 ))  # fmt: skip
@@ -60,7 +59,7 @@ def our_drafts(user: MailUser) -> list[email.message.EmailMessage]:
 
 
 def test_sigkill_at_random_points(mail_user, tmp_path):
-    cycles = 200 if LONG else 20
+    cycles = budget(10, 200)
     rng = random.Random(20261124)
     seed_requests(mail_user, 10, NOW - timedelta(days=15))
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, mentors=MENTORS)
@@ -101,7 +100,7 @@ def test_sigkill_at_random_points(mail_user, tmp_path):
 
 
 def test_imap_connections_killed_again_and_again_while_replies_arrive(mail_user, tmp_path):
-    duration = 600 if LONG else 20
+    duration = budget(10, 600)
     sent = datetime.now().astimezone() - timedelta(days=15)
     seed_requests(mail_user, 10, sent)
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, mentors=MENTORS)
@@ -153,7 +152,7 @@ GOALS = "".join(
 
 
 def test_a_faulty_caldav_server_converges_without_duplicates(mail_user, radicale, tmp_path):
-    cycles = 60 if LONG else 12
+    cycles = budget(6, 60)
     user = mail_user.username.split("@")[0]
     with FaultProxy(radicale.url, rate=0.15) as proxy:
         proxied = type(radicale)(radicale.kind, radicale.base, radicale.port, proxy.url, "", user, "x", radicale._proc)

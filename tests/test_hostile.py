@@ -20,7 +20,7 @@ from assistant.core.headers import parse_message
 from assistant.core.model import Address, MailMessage
 from assistant.core.settings import Me, Mentor
 from assistant.template_files import load_templates
-from tests.conftest import make_message, write_config
+from tests.conftest import budget, make_message, write_config
 from tests.test_end_to_end import NOW, cli
 
 FALLBACK = datetime(2026, 11, 1, tzinfo=UTC)
@@ -32,7 +32,8 @@ EXPECTED_HEADERS = {
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120)
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.soak
+@settings(max_examples=budget(1_000, 10_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=600), text, text)
 def test_ten_thousand_hostile_inputs(raw, name, subject):
     """Header parsing, classification and draft composition: no exception, no injected header."""

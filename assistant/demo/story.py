@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import tempfile
 import textwrap
 import time
@@ -74,6 +75,8 @@ def start_servers(imap: str = "auto") -> Servers:
             stops.append(dovecot.stop)
             kind, host, port = "Dovecot", dovecot.host, dovecot.port
         elif pymap_available():
+            if imap == "auto" and shutil.which("dovecot"):
+                click.echo("Dovecot is installed without its IMAP server (dovecot-imapd); using pymap instead.")
             pymap = start_pymap(username=USER, password=PASSWORD)
             stops.append(pymap.stop)
             kind, host, port = "pymap (in memory)", pymap.host, pymap.port

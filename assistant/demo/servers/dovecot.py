@@ -87,9 +87,13 @@ namespace inbox {{
 """
 
 
+IMAP_BINARY = Path("/usr/lib/dovecot/imap")  # from dovecot-imapd; dovecot-core alone has no IMAP
+
+
 def dovecot_available() -> bool:
-    """True when the Dovecot binary is installed."""
-    return shutil.which(DOVECOT) is not None or Path("/usr/sbin/dovecot").exists()
+    """True when Dovecot can serve IMAP here: its master and its IMAP server are installed."""
+    master = shutil.which(DOVECOT) is not None or Path("/usr/sbin/dovecot").exists()
+    return master and IMAP_BINARY.exists()
 
 
 def _binary() -> str:
