@@ -17,8 +17,6 @@ from assistant.adapters.caldav import CalendarStore, PreconditionFailed
 from assistant.adapters.store import StoreSession
 from assistant.core.calendar import content_hash, significant_hash
 from assistant.core.draft import draft_fingerprint
-from assistant.core.mime import header_of
-from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import (
     Action,
     AddFlags,
@@ -171,15 +169,22 @@ def _append_draft(
         session.save()
 
 
+# The only flags our own draft may carry and still be ours to remove.
+OUR_DRAFT_FLAGS = frozenset({"\\Draft", "\\Seen", "\\Recent"})
+
+
 def _delete_draft(action: DeleteDraft, session: StoreSession, mailbox: Mailbox, report: ApplyReport) -> None:
-    """Delete only after re-reading the draft by UID: our Message-ID, our header, untouched."""
+    """Remove our draft only after re-reading it: every byte and every flag as we wrote it.
+
+    Anything else (an attachment, a changed recipient or word, a flag) makes it the
+    resident's: left alone and reported.
+    """
     raw = mailbox.fetch_raw(action.folder, action.uid)
-    if raw is None:
+    flags = mailbox.fetch_flags(action.folder, action.uid)
+    if raw is None or flags is None:
         log.info("Draft %s is already gone from %s", action.message_id, action.folder)
         return
-    message_id = header_of(raw, "Message-ID").strip()
-    ours = header_of(raw, DRAFT_HEADER)
-    if message_id != action.message_id or not ours or draft_fingerprint(raw) != action.fingerprint:
+    if draft_fingerprint(raw) != action.fingerprint or not flags <= OUR_DRAFT_FLAGS:
         note = (
             f"The draft {action.message_id} in {action.folder} was changed, so it was left alone "
             f"although {action.reason}."

@@ -107,8 +107,8 @@ def _cycle(config: Config, state: State, session: StoreSession | None, *, now: d
     calendar_error: AssistantError | None = None
     with open_mailbox(config) as mailbox:
         try:
-            snapshot, cache = read_mailbox(mailbox, relevance, state)
-            meta = replace(state.meta, scan_fingerprint=cache.fingerprint)
+            snapshot, cache = read_mailbox(mailbox, relevance, state, settings=settings, now=now)
+            meta = replace(state.meta, scan_fingerprint=cache.fingerprint, evidence=cache.evidence)
             state = replace(state, meta=meta, cursors=cache.cursors, messages=cache.messages)
             cal_snapshot = None
             if config.calendar is not None:

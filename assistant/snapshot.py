@@ -15,19 +15,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from assistant.core.draft import draft_fingerprint
 from assistant.core.mime import plain_text
 from assistant.core.model import DRAFT_HEADER, Folders, MailMessage, MailSnapshot
 from assistant.core.relevance import Relevance
 from assistant.core.requests import bcc_copies
-from assistant.core.state import FolderCursor, State
+from assistant.core.settings import Settings
+from assistant.core.state import EvidenceMark, FolderCursor, State
+from assistant.evidence import search_evidence
 from assistant.mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 
 SENT_BODY_CAP = 64 * 1024
+DRAFT_CAP = 4 * 1024 * 1024  # a larger draft holds an attachment: it is the resident's, never ours to remove
 REPORT_BODY_CAP = 256 * 1024
 
 
@@ -38,6 +41,7 @@ class ScanCache:
     fingerprint: str
     cursors: dict[str, FolderCursor]
     messages: tuple[MailMessage, ...]
+    evidence: dict[str, EvidenceMark]
 
 
 class _FolderScan:
@@ -94,8 +98,11 @@ class _FolderScan:
             self.skipped.extend(bad)
 
 
-def read_mailbox(mailbox: Mailbox, relevance: Relevance, state: State) -> tuple[MailSnapshot, ScanCache]:
-    """Sent, the watched folders and our drafts, as plain data; and the scan cache to save."""
+def read_mailbox(
+    mailbox: Mailbox, relevance: Relevance, state: State, *, settings: Settings, now: datetime
+) -> tuple[MailSnapshot, ScanCache]:
+    """Sent, the watched folders, Drafts and the answers found anywhere else, as plain data;
+    and the scan cache to save."""
     folders = mailbox.detect_folders()
     if state.meta.scan_fingerprint == relevance.fingerprint:
         cursors, cached = dict(state.cursors), list(state.messages)
@@ -115,7 +122,7 @@ def read_mailbox(mailbox: Mailbox, relevance: Relevance, state: State) -> tuple[
     inbound: list[MailMessage] = []
     incremental: list[_FolderScan] = []
     for folder in dict.fromkeys(folders.watch):
-        if folder == folders.sent:
+        if folder in (folders.sent, folders.drafts):
             continue
         scan = _FolderScan(mailbox, folder, cursors.get(folder), [m for m in cached if m.folder == folder])
         new_cursors[folder] = scan.run(scan_from, threads.keep_inbound)
@@ -128,10 +135,19 @@ def read_mailbox(mailbox: Mailbox, relevance: Relevance, state: State) -> tuple[
     new_requests = relevance.new_requests(sent, copies)
     if new_requests and incremental:
         inbound += _backfill(mailbox, incremental, new_requests, inbound, threads)
+    # Answers filed anywhere else (archived on a phone, moved by a server rule): searched
+    # for on the server, only where a folder received something since the last search.
+    queries = relevance.evidence_queries(settings, state, sent, copies, now=now)
+    evidence = search_evidence(mailbox, threads, queries, folders, state, cached)
+    inbound += [m for m in evidence.found if (m.folder, m.uid) not in {(i.folder, i.uid) for i in inbound}]
     sent = _with_bodies(mailbox, folders.sent, sent)
     inbound = _with_report_bodies(mailbox, threads, inbound)
 
-    drafts = _our_drafts(mailbox, folders.drafts, cached)
+    draft_scan = _FolderScan(mailbox, folders.drafts, cursors.get(folders.drafts),
+                             [m for m in cached if m.folder == folders.drafts])  # fmt: skip
+    new_cursors[folders.drafts] = draft_scan.run(scan_from, threads.keep_draft)
+    scans.append(draft_scan)
+    drafts = _with_fingerprints(mailbox, folders.drafts, draft_scan.cached + draft_scan.new)
     skipped = tuple(s for scan in scans for s in scan.skipped)
     log.debug("Scan: %d sent, %d inbound and %d draft message(s) kept", len(sent), len(inbound), len(drafts))
     snapshot = MailSnapshot(
@@ -139,11 +155,12 @@ def read_mailbox(mailbox: Mailbox, relevance: Relevance, state: State) -> tuple[
         sent=tuple(sent),
         inbound=tuple(inbound),
         drafts=tuple(drafts),
-        keywords_allowed=sent_scan.info.keywords_allowed,
+        keywords_allowed=mailbox.keywords_allowed(folders.sent),
         skipped=skipped,
         manual=relevance.rules.manual,
+        evidence_for=evidence.complete_for,
     )
-    return snapshot, ScanCache(relevance.fingerprint, new_cursors, (*sent, *inbound, *drafts))
+    return snapshot, ScanCache(relevance.fingerprint, new_cursors, (*sent, *inbound, *drafts), evidence.marks)
 
 
 def _bcc_copies(
@@ -213,14 +230,13 @@ def _with_report_bodies(mailbox: Mailbox, relevance: Relevance, inbound: list[Ma
     return [m for m in inbound if relevance.keep_with_body(m)]
 
 
-def _our_drafts(mailbox: Mailbox, folder: str, cached: list[MailMessage]) -> list[MailMessage]:
-    """Our drafts in Drafts, each with the fingerprint of its text (fetched once per UID)."""
-    uids = mailbox.search_with_header(folder, DRAFT_HEADER)
-    known = {m.uid: m for m in cached if m.folder == folder and m.fingerprint is not None}
-    fresh = [u for u in uids if u not in known]
-    drafts = [known[u] for u in uids if u in known]
-    if fresh:
-        found, _bad = mailbox.fetch_headers(folder, fresh)
-        raws = mailbox.fetch_bodies(folder, [m.uid for m in found])
-        drafts += [replace(m, fingerprint=draft_fingerprint(raws[m.uid])) for m in found if m.uid in raws]
-    return [m for m in drafts if m.header(DRAFT_HEADER) and "\\Deleted" not in m.flags]
+def _with_fingerprints(mailbox: Mailbox, folder: str, drafts: list[MailMessage]) -> list[MailMessage]:
+    """The drafts, each of ours with the fingerprint of its stored bytes (read once per UID)."""
+    ours = [m.uid for m in drafts if m.fingerprint is None and _maybe_ours(m) and (m.size or 0) <= DRAFT_CAP]
+    raws = mailbox.fetch_bodies(folder, ours, cap=DRAFT_CAP) if ours else {}
+    out = [replace(m, fingerprint=draft_fingerprint(raws[m.uid])) if m.uid in raws else m for m in drafts]
+    return [m for m in out if "\\Deleted" not in m.flags]
+
+
+def _maybe_ours(message: MailMessage) -> bool:
+    return bool(message.header(DRAFT_HEADER)) or message.message_id.startswith("<mentor-assistant.")

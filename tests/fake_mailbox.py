@@ -16,6 +16,7 @@ from email import policy
 
 from assistant.core.headers import parse_message
 from assistant.core.model import Folders, MailMessage
+from assistant.core.relevance import EvidenceQuery
 from assistant.mailbox import FolderInfo
 
 
@@ -94,10 +95,32 @@ class FakeMailbox:
         self._count("detect_folders")
         return Folders(sent="Sent", drafts="Drafts", trash="Trash", watch=("INBOX",))
 
+    def list_folders(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        self._count("list_folders")
+        special = {"Sent": "\\Sent", "Drafts": "\\Drafts", "Trash": "\\Trash", "Junk": "\\Junk"}
+        return tuple((n, frozenset({special[n]} if n in special else ())) for n in self.server.folders)
+
+    def keywords_allowed(self, folder: str) -> bool:
+        return self.server.keywords
+
     def examine(self, folder: str) -> FolderInfo:
         self._count("examine")
         f = self._folder(folder)
-        return FolderInfo(f.uidvalidity, f.uidnext, f.modseq, len(f.messages), self.server.keywords)
+        return FolderInfo(f.uidvalidity, f.uidnext, f.modseq, len(f.messages))
+
+    def search_evidence(self, folder: str, query: EvidenceQuery, *, after_uid: int = 0) -> list[int]:
+        self._count("search_evidence")
+        found = []
+        for uid, m in self._folder(folder).messages.items():
+            if uid <= after_uid:
+                continue
+            msg = self._parsed(folder, uid)
+            threads = f"{msg['In-Reply-To'] or ''} {msg['References'] or ''}"
+            sender = str(msg["From"] or "").lower()
+            by_person = m.arrived.date() >= query.since and any(p in sender for p in query.people)
+            if by_person or any(i in threads for i in query.ids):
+                found.append(uid)
+        return sorted(found)
 
     def uids_after(self, folder: str, last_uid: int) -> list[int]:
         self._count("uids_after")

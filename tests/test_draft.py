@@ -108,9 +108,10 @@ def test_user_templates_override_defaults(tmp_path):
     assert "closing.txt.j2" in templates
 
 
-def test_fingerprint_ignores_transport_but_not_edits():
+def test_the_fingerprint_is_every_byte():
+    """Our draft is ours to remove only while it is exactly what we wrote."""
     raw, _ = compose()
-    same = raw.replace(b"\r\n", b"\n")
-    assert d.draft_fingerprint(raw) == d.draft_fingerprint(same)
-    edited = raw.replace(b"Thank you", b"Many thanks")
-    assert d.draft_fingerprint(raw) != d.draft_fingerprint(edited)
+    assert d.draft_fingerprint(raw) == d.draft_fingerprint(bytes(raw))
+    for changed in (raw.replace(b"\r\n", b"\n"), raw.replace(b"Thank you", b"Many thanks"), raw + b" ",
+                    raw.replace(b"To: ", b"To: other@x.org, ", 1)):  # fmt: skip
+        assert d.draft_fingerprint(raw) != d.draft_fingerprint(changed)

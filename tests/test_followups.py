@@ -51,7 +51,9 @@ class World:
         self.plans = []
 
     def cycle(self, now):
-        snap = MailSnapshot(FOLDERS, tuple(self.sent), tuple(self.inbox), tuple(self.drafts))
+        # Every folder searched for answers (the search's findings are in `inbox`).
+        searched = frozenset(m.message_id for m in self.sent)
+        snap = MailSnapshot(FOLDERS, tuple(self.sent), tuple(self.inbox), tuple(self.drafts), evidence_for=searched)
         plan = decide(snap, self.state, CONFIG, TEMPLATES, now=now, since=date(2026, 10, 1))
         self.plans.append(plan)
         for action in plan.actions:

@@ -43,8 +43,8 @@ def cycle(server: FakeServer, store: Store, settings: Settings, now: datetime):
     with store.locked() as session:
         since = tracking_since(settings, session.state, now=now)
         relevance = Relevance.build(settings, session.state, since=since)
-        snapshot, cache = read_mailbox(mailbox, relevance, session.state)
-        meta = replace(session.state.meta, scan_fingerprint=cache.fingerprint)
+        snapshot, cache = read_mailbox(mailbox, relevance, session.state, settings=settings, now=now)
+        meta = replace(session.state.meta, scan_fingerprint=cache.fingerprint, evidence=cache.evidence)
         session.state = replace(session.state, meta=meta, cursors=cache.cursors, messages=cache.messages)
         plan = decide(snapshot, session.state, settings, TEMPLATES, now=now, since=since)
         report = apply_plan(plan, session, mailbox=mailbox, calendar=None, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -149,7 +149,9 @@ def test_a_later_message_in_the_thread_is_a_follow_up_not_a_new_request(mail_use
     assert cli(config, "once")[0] == 0
     found = states(config)
     assert list(found) == ["<root@x>"]
-    assert found["<root@x>"]["state"] == "waiting"  # 10 days after my own follow-up, not 20 after the request
+    # Due 14 days after my own follow-up, not after the request; my follow-up counts as a round.
+    assert found["<root@x>"]["state"] == "followed_up"
+    assert datetime.fromisoformat(found["<root@x>"]["next_action_at"]) == SENT_AT + timedelta(days=24)
 
 
 # ---------------------------------------------------------------- the ladder

@@ -102,7 +102,7 @@ def test_applying_the_same_plan_twice_changes_nothing_the_second_time(mail_user,
         with store.locked() as session:
             since = tracking_since(config.settings, session.state, now=NOW)
             relevance = Relevance.build(config.settings, session.state, since=since)
-            snap, _cache = read_mailbox(mailbox, relevance, session.state)
+            snap, _cache = read_mailbox(mailbox, relevance, session.state, settings=config.settings, now=NOW)
             plan = decide(snap, session.state, config.settings, load_templates(None), now=NOW, since=since)
             assert plan.actions
             first = apply_plan(plan, session, mailbox=mailbox, calendar=calendar, now=NOW)

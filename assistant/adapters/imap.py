@@ -23,6 +23,7 @@ from imapclient.imapclient import DRAFTS, SENT, TRASH
 from assistant.config import MailSettings
 from assistant.core.headers import HEADER_FIELDS, parse_message
 from assistant.core.model import Folders, MailMessage
+from assistant.core.relevance import EvidenceQuery
 from assistant.errors import AuthenticationError, ConfigError, TempFailError, UnavailableError
 from assistant.mailbox import FolderInfo
 
@@ -62,6 +63,7 @@ class ImapMailbox:
         self.condstore = b"CONDSTORE" in caps
         self.gmail = b"X-GM-EXT-1" in caps
         self.trash: str | None = settings.trash_folder  # detect_folders() fills it in
+        self._keywords: dict[str, bool] = {}
         if self.condstore:
             try:
                 client.enable("CONDSTORE")  # so EXAMINE reports HIGHESTMODSEQ
@@ -176,9 +178,41 @@ class ImapMailbox:
         self.trash = trash
         return Folders(sent=sent, drafts=drafts, trash=trash, watch=self.settings.watch)
 
+    def list_folders(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        """Every folder with its flags (\\Noselect, SPECIAL-USE…), as LIST shows them."""
+        with self._errors("LIST"):
+            listing = self.client.list_folders()
+        return tuple(
+            (str(name), frozenset(f.decode() if isinstance(f, bytes) else str(f) for f in flags))
+            for flags, _sep, name in listing
+        )
+
     def keywords_allowed(self, folder: str) -> bool:
-        """True when PERMANENTFLAGS allows new keywords (\\*); Office 365 does not."""
-        return self.examine(folder).keywords_allowed
+        """True when PERMANENTFLAGS allows new keywords (\\*); Office 365 does not.
+
+        Read from SELECT: EXAMINE answers with no PERMANENTFLAGS at all (Dovecot, Cyrus).
+        SELECT alone changes nothing in the folder.
+        """
+        if folder not in self._keywords:
+            info = self._select(folder, readonly=False, force=True)
+            self._keywords[folder] = b"\\*" in info.get(b"PERMANENTFLAGS", ())
+        return self._keywords[folder]
+
+    def search_evidence(self, folder: str, query: EvidenceQuery, *, after_uid: int = 0) -> list[int]:
+        """UIDs (above `after_uid`) of messages from the query's people since its day, or
+        naming one of its Message-IDs in In-Reply-To or References: one SEARCH."""
+        terms: list[list[Any]] = [["FROM", p, "SINCE", query.since] for p in query.people]
+        for mid in query.ids:
+            terms += [["HEADER", "In-Reply-To", mid], ["HEADER", "References", mid]]
+        if not terms:
+            return []
+        tree: list[Any] = terms[-1]
+        for term in reversed(terms[:-1]):
+            tree = ["OR", term, tree]
+        self._select(folder, readonly=True)
+        with self._errors(f"SEARCH in {folder}"):
+            found = self.client.search(["UID", f"{after_uid + 1}:*", *tree])
+        return sorted(int(u) for u in found if int(u) > after_uid)
 
     def examine(self, folder: str) -> FolderInfo:
         """UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and EXISTS of a folder (read-only)."""
@@ -189,7 +223,6 @@ class ImapMailbox:
             uidnext=int(info.get(b"UIDNEXT", 0)),
             highestmodseq=int(modseq) if modseq is not None and self.condstore else None,
             exists=int(info.get(b"EXISTS", 0)),
-            keywords_allowed=b"\\*" in info.get(b"PERMANENTFLAGS", ()),
         )
 
     def uids_after(self, folder: str, last_uid: int) -> list[int]:
@@ -270,7 +303,7 @@ class ImapMailbox:
         skipped: list[str] = []
         for start in range(0, len(uids), BATCH):
             batch = uids[start : start + BATCH]
-            items = [_HEADER_ITEM, "FLAGS", "INTERNALDATE"] + (["X-GM-THRID"] if self.gmail else [])
+            items = [_HEADER_ITEM, "FLAGS", "INTERNALDATE", "RFC822.SIZE"] + (["X-GM-THRID"] if self.gmail else [])
             with self._errors(f"FETCH in {folder}"):
                 data = self.client.fetch(batch, items)
             for uid, item in data.items():
@@ -329,25 +362,36 @@ class ImapMailbox:
         found = self.fetch_bodies(folder, [uid], cap=16 * 1024 * 1024)
         return found.get(uid)
 
-    def delete(self, folder: str, uid: int) -> None:
-        """Remove exactly one message: \\Deleted then UID EXPUNGE (needs UIDPLUS).
+    def fetch_flags(self, folder: str, uid: int) -> frozenset[str] | None:
+        """The flags of one message right now, or None when it is gone."""
+        self._select(folder, readonly=True, force=True)
+        with self._errors(f"FETCH FLAGS in {folder}"):
+            data = self.client.fetch([uid], ["FLAGS"])
+        return _flags(data[uid]) if uid in data else None
 
-        On Gmail an expunge only archives, so the message is moved to Trash. A plain
-        EXPUNGE would also remove other messages the resident marked deleted, so without
-        UIDPLUS the message is moved to Trash instead, or left alone.
+    def delete(self, folder: str, uid: int) -> None:
+        """Remove exactly one message of ours, into Trash where there is one, so that even a
+        mistake can be undone: UID MOVE, else COPY then UID EXPUNGE of that UID only.
+
+        Without a Trash it is expunged by UID (UIDPLUS). A plain EXPUNGE would also remove
+        other messages the resident marked deleted, so without UIDPLUS (and no MOVE) the
+        message is left alone.
         """
-        caps = self.client.capabilities()
+        caps = set(self.client.capabilities())
         self._select(folder, readonly=False, force=True)
-        with self._errors(f"delete in {folder}"):
-            if self.gmail and self.trash:
-                self.client.move([uid], self.trash)
+        trash = self.trash if self.trash and self.trash != folder else None
+        with self._errors(f"removing a draft from {folder}"):
+            if trash and b"MOVE" in caps:
+                self.client.move([uid], trash)
             elif b"UIDPLUS" in caps:
+                if trash:
+                    self.client.copy([uid], trash)
                 self.client.add_flags([uid], [b"\\Deleted"], silent=True)
                 self.client.uid_expunge([uid])
-            elif b"MOVE" in caps and self.trash:
-                self.client.move([uid], self.trash)
+            elif trash and self.gmail:
+                self.client.copy([uid], trash)  # Gmail: a copy in Trash removes it from Drafts
             else:
-                raise TempFailError(f"the server supports neither UIDPLUS nor MOVE; left UID {uid} in {folder}")
+                raise TempFailError(f"the server supports neither MOVE nor UIDPLUS; left UID {uid} in {folder}")
 
 
 def _close_quietly(client: imapclient.IMAPClient) -> None:
@@ -374,4 +418,7 @@ def to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
     if isinstance(internal, datetime):
         arrived = internal if internal.tzinfo is not None else internal.replace(tzinfo=UTC)
     message = parse_message(header, folder=folder, uid=int(uid), internaldate=arrived, flags=flags)
-    return replace(message, gm_thrid=str(thrid)) if thrid is not None else message
+    size = item.get(b"RFC822.SIZE")
+    return replace(
+        message, gm_thrid=str(thrid) if thrid is not None else None, size=int(size) if isinstance(size, int) else None
+    )

@@ -2,136 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 
-from assistant.core import draft as drafts
 from assistant.core.calendar import desired_objects, goal_basis
 from assistant.core.digest import compose_digest, digest_due, digest_sections
-from assistant.core.followups import MailContext, RequestInputs, step
-from assistant.core.model import CalendarSnapshot, MailMessage, MailSnapshot
+from assistant.core.mail import decide_mail
+from assistant.core.model import CalendarSnapshot, MailSnapshot
 from assistant.core.plan import Action, Plan, SendDigest
 from assistant.core.readback import effective_goals, read_back
 from assistant.core.reconcile import reconcile
-from assistant.core.replies import RequestKeys, assign, conversation_keys
-from assistant.core.requests import Thread, TrackingRules, bcc_copies, find_threads
 from assistant.core.settings import Settings
-from assistant.core.state import FINAL_STATES, CalendarRecord, RequestRecord, State
+from assistant.core.state import CalendarRecord, RequestRecord, State
 from assistant.core.status import build_status
-
-
-def _new_record(thread: Thread) -> RequestRecord:
-    root = thread.root
-    assert root is not None
-    return RequestRecord(
-        id=drafts.request_id_for(thread.root_id),
-        message_id=thread.root_id,
-        mentor=thread.mentor,
-        subject=root.subject,
-        sent_at=root.date,
-        recipients=tuple(a.email for a in root.recipients),
-        thread=(thread.root_id,),
-        last_sent_at=root.date,
-        source=thread.source,
-    )
-
-
-def requests_in(
-    sent: tuple[MailMessage, ...] | list[MailMessage],
-    inbound: tuple[MailMessage, ...] | list[MailMessage],
-    records: Mapping[str, RequestRecord],
-    rules: TrackingRules,
-) -> dict[str, tuple[RequestRecord, Thread | None]]:
-    """Every request (by id): its record, new or remembered, and its thread as scanned."""
-    known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
-    threads = find_threads(sent, rules, known_roots=known_roots, bcc_copies=bcc_copies(inbound, rules))
-    by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
-    for found in threads:
-        rid = drafts.request_id_for(found.root_id)
-        record = records.get(rid)
-        if record is None:
-            if found.root is None:
-                continue
-            record = _new_record(found)
-        by_id[rid] = (record, found)
-    for rid, record in records.items():
-        by_id.setdefault(rid, (record, None))  # never infer anything from a message we did not see
-    return by_id
-
-
-def request_keys(by_id: dict[str, tuple[RequestRecord, Thread | None]], settings: Settings) -> list[RequestKeys]:
-    """What identifies each request's conversation, for the matching ladder."""
-    return [_keys(record, thread, settings) for record, thread in by_id.values()]
-
-
-def _keys(record: RequestRecord, thread: Thread | None, settings: Settings) -> RequestKeys:
-    ids = frozenset(record.thread) | {record.message_id} | (thread.ids if thread else frozenset())
-    conv = set(record.conversation)
-    if thread is not None:
-        for message in thread.messages:
-            conv |= conversation_keys(message)
-    people = set(record.recipients) | {record.mentor}
-    mentor = settings.mentor_for(record.mentor)
-    if mentor is not None:
-        people |= {e.lower() for e in mentor.emails}
-    people -= settings.me.addresses
-    return RequestKeys(
-        id=record.id,
-        ids=ids,
-        conversation=frozenset(conv),
-        people=frozenset(people),
-        sent_at=record.sent_at,
-        subject=record.subject,
-        open=record.state not in FINAL_STATES,
-    )
-
-
-def _drafts_by_request(messages: tuple[MailMessage, ...]) -> dict[str, list[MailMessage]]:
-    grouped: dict[str, list[MailMessage]] = defaultdict(list)
-    for message in messages:
-        parsed = drafts.parse_draft_header(message.header("x-mentor-assistant"))
-        if parsed:
-            grouped[parsed[0]].append(message)
-    return grouped
-
-
-def decide_mail(
-    snapshot: MailSnapshot,
-    records: Mapping[str, RequestRecord],
-    settings: Settings,
-    templates: dict[str, str],
-    *,
-    now: datetime,
-    since: date,
-) -> tuple[tuple[Action, ...], tuple[RequestRecord, ...], tuple[str, ...]]:
-    """Requests, replies and follow-ups: the actions, the new records, and notes."""
-    rules = TrackingRules.of(settings, since=since, manual=snapshot.manual)
-    by_id = requests_in(snapshot.sent, snapshot.inbound, records, rules)
-    ours = _drafts_by_request(snapshot.drafts)
-    ctx = MailContext(
-        settings=settings,
-        templates=templates,
-        now=now,
-        drafts_folder=snapshot.folders.drafts,
-        keywords_allowed=snapshot.keywords_allowed,
-    )
-    actions: list[Action] = []
-    new_records: list[RequestRecord] = []
-    notes: list[str] = list(snapshot.skipped)
-    mine = settings.me.addresses
-    matched = assign(snapshot.inbound, request_keys(by_id, settings), my_addresses=mine)
-    for rid, (record, thread) in sorted(by_id.items(), key=lambda kv: (kv[1][0].sent_at, kv[0])):
-        if thread is not None:
-            conv = {k for m in thread.messages for k in conversation_keys(m)}
-            record = replace(record, conversation=tuple(sorted(set(record.conversation) | conv)))
-        matches = tuple(matched.get(rid, ()))
-        outcome = step(RequestInputs(record, thread, matches, tuple(ours.get(rid, ()))), ctx)
-        actions.extend(outcome.actions)
-        new_records.append(outcome.record)
-        notes.extend(outcome.notes)
-    return tuple(actions), tuple(new_records), tuple(notes)
 
 
 def decide(

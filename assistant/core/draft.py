@@ -7,7 +7,6 @@ a name or subject can never inject a header or break the MIME structure.
 
 from __future__ import annotations
 
-import email
 import functools
 import hashlib
 import re
@@ -16,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP, compat32
+from email.policy import SMTP
 from email.utils import format_datetime
 
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from assistant.core.headers import strip_reply_prefixes
-from assistant.core.mime import plain_text
 from assistant.core.model import DRAFT_HEADER, Address, MailMessage
 from assistant.core.settings import Me, Mentor
 
@@ -172,14 +170,9 @@ def compose_followup(
 
 
 def draft_fingerprint(raw: bytes) -> str:
-    """A hash of a draft's identity and text that survives a server's re-encoding.
+    """The identity of a message exactly as we wrote it: its size and a hash of every byte.
 
-    Equal fingerprints mean the resident has not edited the draft.
+    A draft is ours to remove only while the stored message has this fingerprint: any
+    change by the resident (a word, a recipient, an attachment) makes it theirs.
     """
-    try:
-        msg = email.message_from_bytes(raw, policy=compat32)
-        ident = f"{msg.get('Message-ID', '')}\n{msg.get(DRAFT_HEADER, '')}"
-    except Exception:
-        ident = ""
-    text = "\n".join(line.rstrip() for line in plain_text(raw).strip().splitlines())
-    return hashlib.sha256(f"{ident}\n{text}".encode()).hexdigest()
+    return f"{len(raw)}:{hashlib.sha256(raw).hexdigest()}"

@@ -2,10 +2,15 @@
 
 waiting ──wait passed──> drafted ──resident sends──> followed_up ──wait──> drafted …
    │                        │  └──resident deletes the draft──> dismissed
-   └──────── a human reply (any state) ──> replied        every round used ──> closed
+   └──────── any evidence of an answer (any state) ──> replied     every round used ──> closed
 
-Exactly one draft per request and round: the draft's Message-ID is derived from both,
-and a draft already in Drafts (found by that Message-ID) is never written again.
+Doubt means silence: a new draft is written only when every folder was searched for an
+answer this cycle and none was found; anything that may be an answer makes the request
+`replied`. Exactly one draft per request and round: its Message-ID is derived from both,
+and any draft pending in Drafts for the request (ours, ours edited, or the resident's
+own) stands for it. Only a pending draft that disappears with no new message in Sent is
+a dismissal. A state rebuilt from the servers writes no draft that the old state would
+not have: rounds are counted from what was sent, a dismissal from its keyword.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from assistant.core import draft as drafts
-from assistant.core.classify import AUTOMATIC, BOUNCE, DELAYED, HUMAN
+from assistant.core.answers import human_answer, mentor_addresses, own_reply, split_bounces
+from assistant.core.classify import AUTOMATIC, DELAYED, HUMAN
 from assistant.core.durations import add_wait, add_workdays
+from assistant.core.flags import flag_off, flag_on
 from assistant.core.mime import plain_text
-from assistant.core.model import FLAG_KEYWORD, Address, MailMessage
+from assistant.core.model import DISMISSED_KEYWORD, Address, MailMessage
+from assistant.core.pending import our_round
 from assistant.core.plan import Action, AddFlags, AppendDraft, DeleteDraft, RemoveFlags
 from assistant.core.referrals import suggestions
 from assistant.core.replies import Match
@@ -26,10 +34,9 @@ from assistant.core.settings import Settings
 from assistant.core.state import FINAL_STATES, DraftRecord, RequestRecord
 from assistant.core.state import RequestState as S
 
-# How long a vanished draft must stay gone before we conclude it was deleted, not sent:
+# How long a vanished draft must have been unseen before it counts as deleted, not sent:
 # a mail client removes the draft before the sent copy reaches Sent.
 DISMISS_GRACE = timedelta(minutes=10)
-FLAGGED = "\\Flagged"
 RESUME_AT = time(9, 0)  # a paused request resumes at 09:00 local time
 
 
@@ -39,8 +46,10 @@ class RequestInputs:
 
     record: RequestRecord
     thread: Thread | None
-    matches: tuple[Match, ...]
-    our_drafts: tuple[MailMessage, ...]  # in Drafts, carrying our header for this request
+    matches: tuple[Match, ...]  # inbound messages tied to it, classified
+    pending: tuple[MailMessage, ...]  # its drafts in Drafts: ours, ours edited, or the resident's
+    own: tuple[MailMessage, ...] = ()  # the resident's messages in the thread found outside Sent
+    new: bool = False  # first seen this cycle (also: rebuilt after a lost state)
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class MailContext:
     now: datetime
     drafts_folder: str
     keywords_allowed: bool
+    evidence_for: frozenset[str] = frozenset()  # requests every folder was searched for this cycle
 
 
 @dataclass(frozen=True)
@@ -68,26 +78,68 @@ def _who(message: MailMessage) -> str:
     return message.sender.email if message.sender else "an unknown sender"
 
 
+def _root(inputs: RequestInputs) -> MailMessage | None:
+    return inputs.thread.root if inputs.thread else None
+
+
+def _once(record: RequestRecord, key: str, note: str) -> tuple[RequestRecord, list[str]]:
+    """A note given once per request (its key remembered in the record)."""
+    if key in record.reported:
+        return record, []
+    return replace(record, reported=(*record.reported, key)), [note]
+
+
 def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
     """Advance one request by one cycle."""
     record = _refresh(inputs.record, inputs.thread)
-    record = replace(record, round=max(record.round, _rounds_evidenced(record, inputs)))
+    record = replace(record, round=max(record.round, _rounds_evidenced(record, inputs, ctx)))
+    root = _root(inputs)
     if record.untracked:
-        return Outcome(replace(record, state=S.CLOSED, next_action_at=None, why="Untracked by hand."), ())
-    humans = [m for m in inputs.matches if m.verdict.kind == HUMAN]
-    if humans:
-        return _replied(record, inputs, humans[0], ctx)
+        actions, record = flag_off(record, root)
+        closed = replace(record, state=S.CLOSED, next_action_at=None, why="Untracked by hand.")
+        return Outcome(closed, tuple(actions))
+    answer = human_answer(inputs.matches)
+    if answer is not None:
+        why = (
+            f"{_who(answer.message)} replied on {_day(answer.message.date, ctx)} "
+            f"(message {answer.message.message_id or '(no id)'} in {answer.message.folder}, matched by "
+            f"{answer.rung}); no follow-up needed."
+        )
+        return _replied(record, inputs, ctx, why, answer.message.message_id)
+    mine = own_reply(record, (*(inputs.thread.messages if inputs.thread else ()), *inputs.own), inputs.matches)
+    if mine is not None:
+        why = (
+            f"You replied on {_day(mine.message.date, ctx)} to a message that is not yours "
+            f"({mine.replied_to}): {record.mentor} must have answered; no follow-up needed."
+        )
+        return _replied(record, inputs, ctx, why, mine.replied_to)
     if record.state in FINAL_STATES:
         return Outcome(record, ())
-    bounces = [m for m in inputs.matches if m.verdict.kind == BOUNCE]
-    if bounces:
-        return _bounced(record, inputs, bounces[0], ctx)
+    mentor = ctx.settings.mentor_for(record.mentor)
+    bounce, others = split_bounces(inputs.matches, mentor_addresses(record, mentor.emails if mentor else ()))
+    notes: list[str] = []
+    for other in others:
+        failed = ", ".join(other.verdict.report.recipients) if other.verdict.report else "an address"
+        record, said = _once(record, f"bounce:{failed}", (
+            f"Delivery to {failed} failed ({other.verdict.rule}); your request to {record.mentor} about "
+            f"{record.subject!r} was delivered and stands. Check that address."
+        ))  # fmt: skip
+        notes += said
+    if bounce is not None:
+        outcome = _bounced(record, inputs, bounce, ctx)
+        return Outcome(outcome.record, outcome.actions, (*notes, *outcome.notes))
     note, resume = _automatic_notes(inputs, ctx)
-    if record.draft is None and inputs.our_drafts:
-        record = replace(record, draft=_adopt(record, inputs.our_drafts, ctx))
+    if record.draft is None and inputs.pending:
+        record = replace(record, draft=_adopt(record, inputs, ctx))
     if record.draft is not None:
-        return _with_draft(record, inputs, ctx, note, resume)
-    return _without_draft(record, inputs, ctx, note, resume)
+        outcome = _with_draft(record, inputs, ctx, note, resume)
+    elif inputs.new and root is not None and DISMISSED_KEYWORD in root.flags:
+        outcome = _dismissed_before(record, inputs)
+    elif record.state == S.DISMISSED:
+        outcome = Outcome(record, ())
+    else:
+        outcome = _without_draft(record, inputs, ctx, note, resume)
+    return Outcome(outcome.record, outcome.actions, (*notes, *outcome.notes))
 
 
 def _automatic_notes(inputs: RequestInputs, ctx: MailContext) -> tuple[str, datetime | None]:
@@ -113,108 +165,75 @@ def _refresh(record: RequestRecord, thread: Thread | None) -> RequestRecord:
     if thread is None:
         return record
     ids = tuple(dict.fromkeys((*record.thread, *(m.message_id for m in thread.messages))))
-    last = max(thread.messages, key=lambda m: m.date)
-    last_sent = max(record.last_sent_at, last.date)
     root = thread.root
     if root is None:
-        return replace(record, thread=ids, last_sent_at=last_sent)
+        return replace(record, thread=ids, last_sent_at=max(record.last_sent_at, *(m.date for m in thread.messages)))
     return replace(
         record,
         subject=root.subject,
         sent_at=root.date,
         recipients=tuple(a.email for a in root.recipients),
         thread=ids,
-        last_sent_at=last_sent,
+        arrived=root.internaldate or record.arrived,
+        last_sent_at=max(record.last_sent_at, *(m.date for m in thread.messages)),
     )
 
 
-def _adopt(record: RequestRecord, found: tuple[MailMessage, ...], ctx: MailContext) -> DraftRecord:
-    """A draft of ours found in Drafts with no record of it (the state was lost).
-
-    We cannot tell whether the resident edited it, so its empty fingerprint keeps it from
-    ever being deleted automatically.
-    """
-
-    def round_of(message: MailMessage) -> int:
-        parsed = drafts.parse_draft_header(message.header("x-mentor-assistant"))
-        return parsed[1] if parsed else 0
-
-    newest = max(found, key=round_of)
-    return DraftRecord(max(round_of(newest), 1), newest.message_id, ctx.now, newest.uid, "", None)
-
-
-def _rounds_evidenced(record: RequestRecord, inputs: RequestInputs) -> int:
-    """The highest round whose draft of ours is in Drafts or was sent (survives lost state)."""
-    seen = 0
-    messages = (*inputs.our_drafts, *(inputs.thread.messages if inputs.thread else ()))
-    for message in messages:
-        parsed = drafts.parse_draft_header(message.header("x-mentor-assistant"))
-        if parsed and parsed[0] == record.id:
-            seen = max(seen, parsed[1])
-        elif message.message_id.startswith("<mentor-assistant."):
-            for round_no in range(1, 8):
-                domain = message.message_id.rsplit("@", 1)[-1].rstrip(">")
-                if drafts.draft_message_id(record.id, round_no, domain) == message.message_id:
-                    seen = max(seen, round_no)
+def _rounds_evidenced(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> int:
+    """The highest round shown by the mailbox: our drafts there or sent, and, for a request
+    first seen now (a lost state), every follow-up the resident sent."""
+    messages = (*inputs.pending, *(inputs.thread.messages if inputs.thread else ()))
+    seen = max((our_round(m, record, ctx.settings.me.domain) for m in messages), default=0)
+    if inputs.new and inputs.thread is not None:
+        seen = max(seen, sum(1 for m in inputs.thread.messages if m.message_id != record.message_id))
     return seen
 
 
-def _root_flag_actions(inputs: RequestInputs, ctx: MailContext, *, add: bool) -> tuple[list[Action], bool | None]:
-    """Flag (or unflag) the request message; returns actions and the new flagged_by_us."""
-    thread = inputs.thread
-    root = thread.root if thread else None
-    if root is None:
-        return [], None
-    record = inputs.record
-    if add:
-        if FLAGGED in root.flags:
-            return [], record.flagged_by_us
-        flags = (FLAGGED, FLAG_KEYWORD) if ctx.keywords_allowed else (FLAGGED,)
-        return [AddFlags(root.folder, root.uid, root.message_id, flags, record.id)], True
-    ours = record.flagged_by_us or FLAG_KEYWORD in root.flags
-    present = tuple(f for f in (FLAGGED, FLAG_KEYWORD) if f in root.flags)
-    if not ours or not present:
-        return [], False if not present else record.flagged_by_us
-    return [RemoveFlags(root.folder, root.uid, root.message_id, present, record.id)], False
+def _adopt(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> DraftRecord:
+    """A pending draft with no record of ours (a lost state, or the resident's own draft).
+
+    We cannot vouch for its content, so its empty fingerprint keeps it from ever being
+    removed automatically.
+    """
+    domain = ctx.settings.me.domain
+    newest = max(inputs.pending, key=lambda m: (our_round(m, record, domain), m.uid))
+    round_no = our_round(newest, record, domain) or record.round
+    thread = tuple(m.message_id for m in inputs.thread.messages) if inputs.thread else record.thread
+    return DraftRecord(round_no, newest.message_id, ctx.now, newest.uid, "", None, ctx.now, thread)
 
 
-def _cleanup_drafts(record: RequestRecord, inputs: RequestInputs, reason: str) -> tuple[list[Action], list[str], bool]:
-    """Delete our pending drafts that are untouched; report the ones the resident edited."""
+def _cleanup(
+    record: RequestRecord, inputs: RequestInputs, reason: str
+) -> tuple[list[Action], list[str], RequestRecord]:
+    """Remove our pending draft when it is exactly what we wrote; report any other once."""
     actions: list[Action] = []
     notes: list[str] = []
-    edited = False
-    expected = {record.draft.message_id: record.draft.fingerprint} if record.draft else {}
-    for message in inputs.our_drafts:
-        fingerprint = expected.get(message.message_id)
-        if fingerprint and message.fingerprint == fingerprint:
-            actions.append(DeleteDraft(record.id, message.folder, message.uid, message.message_id, fingerprint, reason))
-        else:
-            edited = True
-            if not record.reported_edited:
-                notes.append(
-                    f"Your draft to {record.mentor} about {record.subject!r} was edited (or cannot be "
-                    f"verified), so it was left in Drafts although {reason}."
-                )
-    return actions, notes, edited
+    draft = record.draft
+    for message in inputs.pending:
+        ours = draft is not None and draft.fingerprint and message.message_id == draft.message_id
+        if ours and draft is not None and message.fingerprint == draft.fingerprint:
+            actions.append(
+                DeleteDraft(record.id, message.folder, message.uid, message.message_id, draft.fingerprint, reason)
+            )
+            continue
+        record, said = _once(record, f"kept:{message.message_id}", (
+            f"A draft to {record.mentor} about {record.subject!r} is in Drafts ({message.message_id}); "
+            f"it was left there because it is yours (edited, or not ours), although {reason}."
+        ))  # fmt: skip
+        notes += said
+    return actions, notes, record
 
 
-def _replied(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: MailContext) -> Outcome:
-    reply = match.message
-    actions, flagged = _root_flag_actions(inputs, ctx, add=False)
-    cleanup, notes, edited = _cleanup_drafts(record, inputs, f"{_who(reply)} replied")
-    why = (
-        f"{_who(reply)} replied on {_day(reply.date, ctx)} (message {reply.message_id or '(no id)'}, "
-        f"matched by {match.rung}); no follow-up needed."
-    )
+def _replied(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, why: str, reply_id: str) -> Outcome:
+    actions, record = flag_off(record, _root(inputs))
+    cleanup, notes, record = _cleanup(record, inputs, f"{record.mentor} answered")
     new = replace(
         record,
         state=S.REPLIED,
         next_action_at=None,
         why=why,
         suggested=_suggested(record, inputs, ctx) or record.suggested,
-        reply_message_id=reply.message_id or record.reply_message_id,
-        flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
-        reported_edited=record.reported_edited or edited,
+        reply_message_id=reply_id or record.reply_message_id,
     )
     return Outcome(new, (*actions, *cleanup), tuple(notes))
 
@@ -238,21 +257,30 @@ def _suggested(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -
 
 def _bounced(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: MailContext) -> Outcome:
     report = match.message
-    actions, flagged = _root_flag_actions(inputs, ctx, add=True)
-    cleanup, notes, edited = _cleanup_drafts(record, inputs, "the request bounced")
+    actions, record = flag_on(record, _root(inputs), keywords=ctx.keywords_allowed)
+    cleanup, notes, record = _cleanup(record, inputs, "the request bounced")
     why = (
         f"Delivery failed: {match.verdict.rule} from {_who(report)} on {_day(report.date, ctx)}; "
         "flagged, and no follow-up will be drafted. Check the address."
     )
-    new = replace(
-        record,
-        state=S.BOUNCED,
-        next_action_at=None,
-        why=why,
-        flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
-        reported_edited=record.reported_edited or edited,
-    )
-    return Outcome(new, (*actions, *cleanup), tuple(notes))
+    return Outcome(replace(record, state=S.BOUNCED, next_action_at=None, why=why), (*actions, *cleanup), tuple(notes))
+
+
+def _dismissed_before(record: RequestRecord, inputs: RequestInputs) -> Outcome:
+    """Rebuilt after a lost state: the request message carries our dismissal keyword."""
+    actions, record = flag_off(record, _root(inputs))
+    why = "You deleted a follow-up draft for this request before; no more nudges unless you write in the thread."
+    return Outcome(replace(record, state=S.DISMISSED, next_action_at=None, why=why), tuple(actions))
+
+
+def _new_in_thread(record: RequestRecord, inputs: RequestInputs, draft: DraftRecord) -> list[MailMessage]:
+    """Messages the resident sent in the thread since the draft was written (in whatever
+    order their copies reached Sent, whatever their Date)."""
+    messages = inputs.thread.messages if inputs.thread else ()
+    if draft.thread_then:
+        before = set(draft.thread_then)
+        return [m for m in messages if m.message_id not in before and m.message_id != record.message_id]
+    return [m for m in messages if m.message_id == draft.message_id or m.arrived > draft.created_at]
 
 
 def _with_draft(
@@ -260,72 +288,66 @@ def _with_draft(
 ) -> Outcome:
     draft = record.draft
     assert draft is not None
-    created = draft.created_at
-    present = next((m for m in inputs.our_drafts if m.message_id == draft.message_id), None)
-    thread_messages = inputs.thread.messages if inputs.thread else ()
-    sent_copy = next((m for m in thread_messages if m.message_id == draft.message_id or m.date > created), None)
-    if sent_copy is not None:
-        # The resident sent our draft or wrote their own follow-up: the clock restarts from it.
-        others = RequestInputs(
-            record, inputs.thread, inputs.matches, tuple(m for m in inputs.our_drafts if m is present)
-        )
-        cleanup, notes, edited = _cleanup_drafts(record, others, "you already sent a follow-up")
+    root = _root(inputs)
+    sent = _new_in_thread(record, inputs, draft)
+    if sent:
+        # The resident sent a follow-up (ours or their own): the clock restarts from it.
+        latest = max(sent, key=lambda m: m.arrived)
+        cleanup, said, record = _cleanup(record, inputs, "you already sent a follow-up")
+        flags: list[Action] = []  # our flag comes off in _without_draft
+        if root is not None and DISMISSED_KEYWORD in root.flags:
+            flags.append(RemoveFlags(root.folder, root.uid, root.message_id, (DISMISSED_KEYWORD,), record.id))
         restarted = replace(
             record,
             state=S.FOLLOWED_UP,
             draft=None,
-            last_sent_at=max(record.last_sent_at, sent_copy.date),
-            reported_edited=record.reported_edited or edited,
+            last_sent_at=max(record.last_sent_at, latest.date, latest.arrived, draft.created_at),
         )
         outcome = _without_draft(restarted, inputs, ctx, note, resume)
-        return Outcome(outcome.record, (*cleanup, *outcome.actions), (*notes, *outcome.notes))
-    if present is not None:
-        flag_actions, flagged = _root_flag_actions(inputs, ctx, add=True)
-        kept = replace(
-            record,
-            state=S.DRAFTED,
-            draft=replace(draft, uid=present.uid, missing_since=None),
-            next_action_at=None,
-            flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
-            why=(
-                f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)}; the round "
-                f"{draft.round} follow-up draft is waiting in Drafts for you to review and send.{note}"
-            ),
+        return Outcome(outcome.record, (*cleanup, *flags, *outcome.actions), (*said, *outcome.notes))
+    if inputs.pending:
+        ours = [m for m in inputs.pending if m.message_id == draft.message_id]
+        notes: list[str] = []
+        edited_as = draft.edited_as
+        if not ours:
+            edited_as = inputs.pending[-1].message_id
+            record, notes = _once(record, f"edited:{draft.round}", (
+                f"Your follow-up to {record.mentor} about {record.subject!r} is in Drafts as you edited it; "
+                "it stays until you send or delete it."
+            ))  # fmt: skip
+        flags, record = flag_on(record, root, keywords=ctx.keywords_allowed)
+        seen = replace(draft, missing_since=None, last_seen_at=ctx.now, edited_as=edited_as,
+                       uid=ours[0].uid if ours else draft.uid)  # fmt: skip
+        why = (
+            f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)}; the round {draft.round} "
+            f"follow-up draft is waiting in Drafts for you to review and send.{note}"
         )
-        return Outcome(kept, tuple(flag_actions))
-    if draft.uid is None:
+        kept = replace(record, state=S.DRAFTED, draft=seen, next_action_at=None, why=why)
+        return Outcome(kept, tuple(flags), tuple(notes))
+    if draft.uid is None and draft.last_seen_at is None and record.state != S.DISMISSED:
         # We recorded the intent but the APPEND never happened: write it now, same Message-ID.
         return _new_round(record, inputs, ctx, draft.round, note)
-    missing_since = draft.missing_since or ctx.now
-    if ctx.now - missing_since >= DISMISS_GRACE or record.state == S.DISMISSED:
+    last_seen = draft.last_seen_at or draft.created_at
+    if ctx.now - last_seen >= DISMISS_GRACE or record.state == S.DISMISSED:
+        actions, record = flag_off(record, root)
+        if root is not None and ctx.keywords_allowed and record.state != S.DISMISSED:
+            actions.append(AddFlags(root.folder, root.uid, root.message_id, (DISMISSED_KEYWORD,), record.id))
         why = (
             f"You deleted the round {draft.round} draft to {record.mentor} without sending it; "
             "no more nudges unless you write in the thread again."
         )
-        return Outcome(
-            replace(
-                record,
-                state=S.DISMISSED,
-                next_action_at=None,
-                why=why,
-                draft=replace(draft, missing_since=missing_since),
-            ),
-            (),
-        )
-    return Outcome(
-        replace(
-            record,
-            draft=replace(draft, missing_since=missing_since),
-            why=f"The round {draft.round} draft left Drafts; waiting a few minutes to see whether it was sent.",
-        ),
-        (),
-    )
+        gone = replace(draft, missing_since=draft.missing_since or ctx.now)
+        return Outcome(replace(record, state=S.DISMISSED, next_action_at=None, why=why, draft=gone), tuple(actions))
+    waiting = replace(draft, missing_since=draft.missing_since or ctx.now)
+    why = f"The round {draft.round} draft left Drafts; waiting a few minutes to see whether it was sent."
+    return Outcome(replace(record, draft=waiting, why=why), ())
 
 
 def _without_draft(
     record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str, resume: datetime | None
 ) -> Outcome:
     follow = ctx.settings.followup
+    flags, record = flag_off(record, _root(inputs))
     last_sent = record.last_sent_at
     due = add_wait(last_sent, follow.wait, business_days=follow.business_days)
     if resume is not None and resume > due and ctx.now < resume:
@@ -333,17 +355,18 @@ def _without_draft(
             f"{record.mentor} is away (automatic reply); the follow-up is paused until "
             f"{_day(resume, ctx)}, one workday after their return.{note}"
         )
-        return Outcome(replace(record, state=S.PAUSED, next_action_at=resume, why=why), ())
+        return Outcome(replace(record, state=S.PAUSED, next_action_at=resume, why=why), tuple(flags))
     max_rounds = follow.rounds + (1 if follow.closing_note else 0)
     state = S.FOLLOWED_UP if record.round > 0 else S.WAITING
     if record.round >= max_rounds:
         if ctx.now >= due:
             why = f"Every follow-up round was used and {record.mentor} has not answered; no more nudges."
-            return Outcome(replace(record, state=S.CLOSED, next_action_at=None, why=why), ())
+            return Outcome(replace(record, state=S.CLOSED, next_action_at=None, why=why), tuple(flags))
         why = f"Final note sent {_day(last_sent, ctx)}; closing the request on {_day(due, ctx)} without an answer."
-        return Outcome(replace(record, state=state, next_action_at=due, why=why + note), ())
+        return Outcome(replace(record, state=state, next_action_at=due, why=why + note), tuple(flags))
     if ctx.now >= due:
-        return _new_round(record, inputs, ctx, record.round + 1, note)
+        outcome = _new_round(record, inputs, ctx, record.round + 1, note)
+        return Outcome(outcome.record, (*flags, *outcome.actions), outcome.notes)
     if record.round == 0:
         why = f"Sent to {record.mentor} on {_day(last_sent, ctx)}; no answer yet. A follow-up draft is due "
         since = "your request"
@@ -351,72 +374,58 @@ def _without_draft(
         why = f"You followed up with {record.mentor} on {_day(last_sent, ctx)}; no answer yet. The next draft is due "
         since = "your last follow-up"
     why += f"{_day(due, ctx)}, {follow.wait.days} days after {since}.{note}"
-    return Outcome(replace(record, state=state, next_action_at=due, why=why), ())
+    return Outcome(replace(record, state=state, next_action_at=due, why=why), tuple(flags))
 
 
 def _new_round(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, round_no: int, note: str) -> Outcome:
-    """Write the draft for `round_no` (or adopt it if it is already in Drafts)."""
+    """Write the draft for `round_no`, once every folder was searched for an answer."""
+    settings = ctx.settings
     thread = inputs.thread
-    message_id = drafts.draft_message_id(record.id, round_no, ctx.settings.me.domain)
-    already = next((m for m in inputs.our_drafts if m.message_id == message_id), None)
-    last = max(thread.messages, key=lambda m: m.date) if thread else None
-    kind = "closing note" if round_no > ctx.settings.followup.rounds else f"follow-up {round_no}"
-    flag_actions, flagged = _root_flag_actions(inputs, ctx, add=True)
-    base = replace(
-        record,
-        state=S.DRAFTED,
-        round=max(record.round, round_no),
-        next_action_at=None,
-        flagged_by_us=bool(flagged) if flagged is not None else record.flagged_by_us,
-        why=(
-            f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)} "
-            f"({ctx.settings.followup.wait.days} days or more): flagged, and a {kind} draft was written to "
-            f"Drafts for you to review and send.{note}"
-        ),
-    )
-    if already is not None:
-        # Found without a record of ours (the state was lost): we cannot tell whether the
-        # resident edited it, so an empty fingerprint keeps it from ever being auto-deleted.
-        adopted = DraftRecord(round_no, message_id, ctx.now, already.uid, "", None)
-        return Outcome(replace(base, draft=record.draft if _same(record, message_id) else adopted), tuple(flag_actions))
+    if record.message_id not in ctx.evidence_for:
+        why = (
+            f"A follow-up to {record.mentor} is due, but not every folder could be searched for an answer "
+            "yet; nothing is drafted until it can (doubt means silence)."
+        )
+        return Outcome(replace(record, next_action_at=ctx.now + timedelta(minutes=15), why=why), ())
+    last = max(thread.messages, key=lambda m: (m.date, m.uid)) if thread else None
     if last is None:
         why = "Due for a follow-up, but the sent message is no longer in the Sent folder; nothing drafted."
         return Outcome(replace(record, why=why), ())
-    mentor = ctx.settings.mentor_for(record.mentor)
+    message_id = drafts.draft_message_id(record.id, round_no, settings.me.domain)
+    kind = "closing note" if round_no > settings.followup.rounds else f"follow-up {round_no}"
+    flag_actions, record = flag_on(record, _root(inputs), keywords=ctx.keywords_allowed)
+    why = (
+        f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)} "
+        f"({settings.followup.wait.days} days or more, nothing in any folder): flagged, and a {kind} draft "
+        f"was written to Drafts for you to review and send.{note}"
+    )
+    base = replace(record, state=S.DRAFTED, round=max(record.round, round_no), next_action_at=None, why=why)
+    mentor = settings.mentor_for(record.mentor)
     recipient = next((a for a in last.recipients if a.email == record.mentor), Address("", record.mentor))
-    root = thread.root if thread else None
-    source = root or last
-    mine = ctx.settings.me.addresses | ({ctx.settings.tracking.bcc.lower()} if ctx.settings.tracking.bcc else set())
+    source = (thread.root if thread else None) or last
+    mine = settings.tracking_addresses
     to = tuple(a for a in source.to if a.email not in mine) or (recipient,)
     cc = tuple(a for a in source.cc if a.email not in mine)
     context = drafts.DraftContext(
-        me=ctx.settings.me,
+        me=settings.me,
         mentor=mentor,
         recipient=recipient,
         subject=record.subject or last.subject,
-        sent_at=record.sent_at.astimezone(ctx.settings.tz),
+        sent_at=record.sent_at.astimezone(settings.tz),
         round=round_no,
-        rounds=ctx.settings.followup.rounds,
-        closing=round_no > ctx.settings.followup.rounds,
+        rounds=settings.followup.rounds,
+        closing=round_no > settings.followup.rounds,
     )
     raw = drafts.compose_followup(
-        templates=ctx.templates,
-        ctx=context,
-        request_id=record.id,
-        last_sent=last,
-        to=to,
-        cc=cc,
-        message_id=message_id,
-        now=ctx.now,
-    )
+        templates=ctx.templates, ctx=context, request_id=record.id, last_sent=last, to=to, cc=cc,
+        message_id=message_id, now=ctx.now,
+    )  # fmt: skip
     fingerprint = drafts.draft_fingerprint(raw)
-    created = record.draft.created_at if _same(record, message_id) and record.draft else ctx.now
-    intent = DraftRecord(round_no, message_id, created, None, fingerprint, None)
+    same = record.draft is not None and record.draft.message_id == message_id
+    created = record.draft.created_at if same and record.draft is not None else ctx.now
+    thread_then = tuple(m.message_id for m in thread.messages) if thread else record.thread
+    intent = DraftRecord(round_no, message_id, created, None, fingerprint, None, None, thread_then)
     append = AppendDraft(
         record.id, round_no, ctx.drafts_folder, message_id, raw, fingerprint, f"{kind} to {record.mentor}"
     )
     return Outcome(replace(base, draft=intent), (*flag_actions, append))
-
-
-def _same(record: RequestRecord, message_id: str) -> bool:
-    return record.draft is not None and record.draft.message_id == message_id

@@ -50,3 +50,20 @@ def header_of(raw: bytes, name: str) -> str:
         return str(msg.get(name, "") or "")
     except Exception:
         return ""
+
+
+def calendar_method(raw: bytes) -> str:
+    """The METHOD of a text/calendar part ("REQUEST", "REPLY"…), upper-case, or ""."""
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+        for part in msg.walk():
+            if part.get_content_type() != "text/calendar":
+                continue
+            method = str(part.get_param("method") or "")
+            if not method:
+                match = re.search(r"(?m)^METHOD:\s*(\S+)", _decode(part))
+                method = match.group(1) if match else ""
+            return method.strip().upper()
+    except Exception:
+        return ""
+    return ""

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-# Our private header on every draft we write, and the keyword beside our \Flagged.
+# Our private header on every draft we write, and the keyword beside our \Flagged: a
+# message with the keyword but without \Flagged is one whose flag the resident removed.
 DRAFT_HEADER = "X-Mentor-Assistant"
 FLAG_KEYWORD = "$MentorFollowUp"
+# On the request message: the resident deleted our draft; no more nudges (survives a lost state).
+DISMISSED_KEYWORD = "$MentorDismissed"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class MailMessage:
     # sha256 of our draft's identity and text, when this is a draft of ours with a body.
     fingerprint: str | None = None
     internaldate: datetime | None = None  # when the server received it (arrival order)
+    size: int | None = None  # RFC822.SIZE, where the server gave it
+
+    @property
+    def arrived(self) -> datetime:
+        """When the server saw it (INTERNALDATE), else its Date."""
+        return self.internaldate or self.date
 
     def header(self, name: str) -> str:
         """The first value of header `name` (case-insensitive), or ""."""
@@ -102,7 +111,10 @@ class MailSnapshot:
     folders: Folders
     sent: tuple[MailMessage, ...]
     inbound: tuple[MailMessage, ...]
-    drafts: tuple[MailMessage, ...]  # messages in Drafts that carry our header
+    drafts: tuple[MailMessage, ...]  # messages in Drafts that are ours or reply into a request's thread
     keywords_allowed: bool = True
     skipped: tuple[str, ...] = ()  # descriptions of malformed messages that were skipped
     manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
+    # Requests (by their Message-ID) for which every folder where mail can be filed was
+    # searched for an answer this cycle; only these may get a new follow-up draft.
+    evidence_for: frozenset[str] = frozenset()

@@ -11,14 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from assistant.core.classify import LIST, RECEIPT, SELF, classify, classify_headers, may_be_report
-from assistant.core.model import MailMessage
+from assistant.core.model import DRAFT_HEADER, MailMessage
 from assistant.core.replies import conversation_keys
 from assistant.core.requests import TrackingRules, is_bcc_copy, tracking_source
 from assistant.core.settings import Settings
-from assistant.core.state import State
+from assistant.core.state import FINAL_STATES, State
+
+
+@dataclass(frozen=True)
+class EvidenceQuery:
+    """What answers one request looks like, for a server-side search of every folder."""
+
+    key: str  # the request's Message-ID
+    ids: tuple[str, ...]  # the resident's Message-IDs in the thread: a reply names one of them
+    people: tuple[str, ...]  # who may answer: the mentor's addresses and the request's recipients
+    since: date  # the first day an answer can have arrived (a day early, for clock skew)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,51 @@ class Relevance:
         """Read the body of a kept inbound message: a return date, a report, whom a reply suggests."""
         return classify_headers(message, my_addresses=self.rules.me).kind not in (SELF, RECEIPT, LIST)
 
+    def keep_draft(self, message: MailMessage) -> bool:
+        """A message in Drafts that matters: ours, or a reply into a request's thread, or one to
+        someone asked (the resident's own follow-up, or ours after a client re-saved it)."""
+        if message.header(DRAFT_HEADER) or message.message_id.startswith("<mentor-assistant."):
+            return True
+        if self.known.intersection(message.thread_ids) or self.conversations & conversation_keys(message):
+            return True
+        return any(a.email in self.people for a in message.recipients)
+
+    def evidence_queries(
+        self, settings: Settings, state: State, sent: Iterable[MailMessage], copies: frozenset[str], *, now: datetime
+    ) -> tuple[EvidenceQuery, ...]:
+        """The requests to look for answers to in every folder this cycle: those with a draft
+        of ours waiting, and those a follow-up is (nearly) due for. New ones too: after a
+        lost state, a request first seen now may be long overdue."""
+        sent = list(sent)
+        wait = settings.followup.wait - timedelta(days=1)
+        queries: dict[str, EvidenceQuery] = {}
+        for r in state.requests.values():
+            if r.state in FINAL_STATES or r.untracked:
+                continue
+            if r.draft is None and r.last_sent_at + wait > now:
+                continue
+            ids = {r.message_id, *r.thread}
+            ids |= {m.message_id for m in sent if ids.intersection(m.thread_ids)}
+            people = set(r.recipients) | {r.mentor} | set(_addresses(settings, r.mentor))
+            queries[r.message_id] = self._query(r.message_id, ids, people, r.sent_at)
+        for root in self.new_requests(sent, copies):
+            if root.message_id in queries:
+                continue
+            ids = {root.message_id} | {m.message_id for m in sent if root.message_id in m.thread_ids}
+            latest = max([root.date, *(m.date for m in sent if m.message_id in ids)])
+            if latest + wait > now:
+                continue
+            people = {a.email for a in root.recipients}
+            for a in list(people):
+                people |= set(_addresses(settings, a))
+            queries[root.message_id] = self._query(root.message_id, ids, people, root.date)
+        return tuple(queries.values())
+
+    def _query(self, key: str, ids: set[str], people: set[str], sent_at: datetime) -> EvidenceQuery:
+        people -= self.rules.not_mentors
+        since = sent_at.astimezone(ZoneInfo(self.rules.tz)).date() - timedelta(days=1)
+        return EvidenceQuery(key, tuple(sorted(i for i in ids if i)), tuple(sorted(people)), since)
+
     def keep_with_body(self, message: MailMessage) -> bool:
         """After the body was read: a possible report stays only when it names a request."""
         if self.tied(message):
@@ -99,3 +155,8 @@ class Relevance:
         if report is None:
             return False
         return report.original_message_id in self.known or bool(set(report.recipients) & self.people)
+
+
+def _addresses(settings: Settings, address: str) -> tuple[str, ...]:
+    mentor = settings.mentor_for(address)
+    return tuple(e.lower() for e in mentor.emails) if mentor else ()

@@ -7,8 +7,10 @@ Rungs, most certain first:
 4. for a delivery report: the returned Message-ID, else the failed recipient;
 5. the message comes from a request recipient or one of the mentor's addresses, after the
    request, to the resident directly and not through a list (a reply in a new thread,
-   or from another of the mentor's addresses).
-Each inbound message belongs to at most one request.
+   or from another of the mentor's addresses). Such a message is not tied to one request:
+   it answers every open request to that person (a guess never produces a draft).
+"After the request" is what the server saw: it arrived later (INTERNALDATE), or its Date
+is later; a reply whose Date is earlier because of a skewed clock still counts.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.core.classify import BOUNCE, DELAYED, LIST, RECEIPT, SELF, Verdict, classify
-from assistant.core.headers import strip_reply_prefixes
+from assistant.core.classify import BOUNCE, CALENDAR, DELAYED, LIST, RECEIPT, SELF, Verdict, classify
 from assistant.core.model import MailMessage
 
 
@@ -44,6 +45,7 @@ class RequestKeys:
     sent_at: datetime
     subject: str
     open: bool  # not yet replied, bounced or closed
+    arrived: datetime | None = None  # when the request reached Sent, as the server saw it
 
 
 def thread_index_key(value: str) -> str:
@@ -96,28 +98,34 @@ def _rung_by_report(
             if report.original_message_id in keys.ids:
                 return keys, "the returned Message-ID"
     failed = set(report.recipients)
-    candidates = [k for k in requests if failed & k.people and k.sent_at <= message.date]
+    candidates = [k for k in requests if failed & k.people and (k.sent_at <= message.date or _after(message, k))]
     if candidates:
         return max(candidates, key=lambda k: k.sent_at), "the failed recipient"
     return None
 
 
+def _after(message: MailMessage, keys: RequestKeys) -> bool:
+    """Whether the message came after the request, by the server's clock or by its Date."""
+    if message.internaldate is not None and keys.arrived is not None and message.internaldate > keys.arrived:
+        return True
+    return message.date > keys.sent_at
+
+
 def _rung_by_sender(
     message: MailMessage, requests: list[RequestKeys], mine: frozenset[str]
-) -> tuple[RequestKeys, str] | None:
+) -> tuple[list[RequestKeys], str]:
     sender = message.sender.email if message.sender else ""
     if not sender or not _to_me_directly(message, mine):
-        return None
+        return [], ""
     if message.header("precedence").lower() in ("list", "bulk"):
-        return None
-    candidates = [k for k in requests if sender in k.people and k.sent_at < message.date]
+        return [], ""
+    candidates = [k for k in requests if sender in k.people and _after(message, k)]
     if not candidates:
-        return None
-    subject = strip_reply_prefixes(message.subject).casefold()
-    same = [k for k in candidates if strip_reply_prefixes(k.subject).casefold() == subject]
-    pool = same or [k for k in candidates if k.open] or candidates
-    best = max(pool, key=lambda k: k.sent_at)
-    return best, "same subject from the mentor" if same else "a message from the mentor after the request"
+        return [], ""
+    open_ones = [k for k in candidates if k.open]
+    if len(open_ones) > 1:
+        return open_ones, "a message from the mentor that is not tied to one request (it answers each open one)"
+    return (open_ones or [max(candidates, key=lambda k: k.sent_at)]), "a message from the mentor after the request"
 
 
 def assign(
@@ -132,16 +140,18 @@ def assign(
             continue
         seen.add(key)
         verdict = classify(message, my_addresses=my_addresses)
-        if verdict.kind in (SELF, RECEIPT):
+        if verdict.kind in (SELF, RECEIPT, CALENDAR):
             continue
         found = _rung_by_thread(message, requests)
         if found is None and verdict.kind in (BOUNCE, DELAYED):
             found = _rung_by_report(verdict, message, requests)
-        if found is None and verdict.kind != LIST:
-            found = _rung_by_sender(message, requests, my_addresses)
         if found is not None:
             keys, rung = found
             out[keys.id].append(Match(message, verdict, rung))
+        elif verdict.kind != LIST:
+            targets, rung = _rung_by_sender(message, requests, my_addresses)
+            for keys in targets:
+                out[keys.id].append(Match(message, verdict, rung))
     for matches in out.values():
         matches.sort(key=lambda m: (m.message.date, m.message.uid))
     return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from assistant.core.headers import SCAN_VERSION
 from assistant.core.model import MailMessage
 from assistant.core.settings import Settings
 from assistant.core.state import TrackSource
@@ -55,8 +56,8 @@ class TrackingRules:
 
     @property
     def fingerprint(self) -> str:
-        basis = [sorted(self.me), sorted(self.mentors), self.bcc, self.keyword, self.since.isoformat(), self.tz,
-                 sorted(self.manual)]  # fmt: skip
+        basis = [SCAN_VERSION, sorted(self.me), sorted(self.mentors), self.bcc, self.keyword, self.since.isoformat(),
+                 self.tz, sorted(self.manual)]  # fmt: skip
         return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
 
 

@@ -24,7 +24,7 @@ def next_wake(
         if record.next_action_at:
             moments.append(record.next_action_at)
         if record.draft is not None and record.draft.missing_since:
-            moments.append(record.draft.missing_since + DISMISS_GRACE)
+            moments.append((record.draft.last_seen_at or record.draft.created_at) + DISMISS_GRACE)
     if settings.digest != "off":
         digest = next_digest_at(settings.digest, last_period=last_digest, now=now, tz_name=settings.me.timezone)
         if digest is not None:

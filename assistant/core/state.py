@@ -75,7 +75,9 @@ class DraftRecord:
     uid: int | None = None  # set once the APPEND succeeded
     fingerprint: str = ""  # "" when we cannot vouch for its content (found after a lost state)
     missing_since: datetime | None = None  # first cycle that did not find it in Drafts
-    last_seen_at: datetime | None = None  # last cycle that found it in Drafts
+    last_seen_at: datetime | None = None  # last cycle that found it (or an edited version) in Drafts
+    thread_then: tuple[str, ...] = ()  # the resident's messages in the thread when it was written
+    edited_as: str | None = None  # the Message-ID of the edited version standing in for it
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class RequestRecord:
     reported_edited: bool = False
     untracked: bool = False
     suggested: tuple[str, ...] = ()  # people the mentor's reply suggested, as "Name <address>"
+    arrived: datetime | None = None  # when the request reached Sent (the server's INTERNALDATE)
+    flag_declined: bool = False  # the resident removed our flag: it is never put back
+    reported: tuple[str, ...] = ()  # keys of notes already given once (a Cc bounce, an edited draft)
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,16 @@ class CalendarMeta:
 
 
 @dataclass(frozen=True)
+class EvidenceMark:
+    """How far the search for answers got in one folder: which requests, up to which UID."""
+
+    folder: str
+    uidvalidity: int
+    uidnext: int
+    requests: tuple[str, ...] = ()  # request message ids searched for at that point
+
+
+@dataclass(frozen=True)
 class Meta:
     """Facts about this installation and the servers."""
 
@@ -165,6 +180,7 @@ class Meta:
     scan_fingerprint: str = ""  # what the scan cache's relevance was decided with
     outreach: Mapping[str, int] = field(default_factory=dict)  # address -> attempt
     calendar: CalendarMeta = field(default_factory=CalendarMeta)
+    evidence: Mapping[str, EvidenceMark] = field(default_factory=dict)  # by folder
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""Looking for answers everywhere mail can be filed: every selectable folder but Drafts,
+Trash and Junk (Gmail's All Mail alone, where the server has one).
+
+Residents read on their phones and archive; server rules file mail away. Before a
+follow-up is written, and while one of ours waits in Drafts, each such folder is asked,
+with one SEARCH per request, for a message from the mentor since the request or one that
+names the thread in In-Reply-To/References. A folder is asked again only when it received
+something since (its UIDNEXT moved), and then only about the new UIDs. A search that could
+not be made leaves the requests without the all-clear: doubt means silence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from assistant.core.model import Folders, MailMessage
+from assistant.core.relevance import EvidenceQuery, Relevance
+from assistant.core.state import EvidenceMark, State
+from assistant.errors import AssistantError
+from assistant.mailbox import Mailbox
+
+log = logging.getLogger(__name__)
+
+# Folders never searched: they hold no answers (or only the resident's own unsent mail).
+_SKIP_FLAGS = frozenset({"\\Noselect", "\\NonExistent", "\\Drafts", "\\Trash", "\\Junk", "\\Sent"})
+_SKIP_NAMES = frozenset({
+    "trash", "deleted items", "deleted messages", "junk", "junk email", "junk e-mail", "spam", "bulk mail",
+    "bulk", "drafts", "draft", "outbox", "sent", "sent items", "sent messages", "sent mail",
+})  # fmt: skip
+
+
+@dataclass
+class Evidence:
+    """What the search found, how far it got per folder, and which requests it covered."""
+
+    found: list[MailMessage] = field(default_factory=list)
+    marks: dict[str, EvidenceMark] = field(default_factory=dict)
+    complete_for: frozenset[str] = frozenset()
+
+
+def evidence_folders(listing: tuple[tuple[str, frozenset[str]], ...], folders: Folders) -> list[str]:
+    """The folders to search: All Mail alone where there is one, else every other folder
+    where mail can be filed (the watched ones are scanned already)."""
+    all_mail = [name for name, flags in listing if "\\All" in flags]
+    if all_mail:
+        return all_mail[:1]
+    scanned = {folders.sent, folders.drafts, folders.trash, *folders.watch}
+    out = []
+    for name, flags in listing:
+        leaf = name.replace("/", ".").rsplit(".", 1)[-1].lower()
+        if name in scanned or flags & _SKIP_FLAGS or leaf in _SKIP_NAMES or name.lower() in _SKIP_NAMES:
+            continue
+        out.append(name)
+    return out
+
+
+def search_evidence(
+    mailbox: Mailbox,
+    relevance: Relevance,
+    queries: tuple[EvidenceQuery, ...],
+    folders: Folders,
+    state: State,
+    cached: list[MailMessage],
+) -> Evidence:
+    """Search each folder that changed for answers to `queries`; the messages found (with
+    those found before and still cached), the new marks, and the requests covered."""
+    evidence = Evidence()
+    try:
+        targets = evidence_folders(mailbox.list_folders(), folders)
+    except AssistantError as exc:
+        log.warning("Could not list the folders to look for answers in (%s); no follow-up is written now", exc)
+        return evidence
+    keys = {q.key for q in queries}
+    complete = True
+    for folder in targets:
+        mark = state.meta.evidence.get(folder)
+        try:
+            info = mailbox.examine(folder)
+            same = mark is not None and mark.uidvalidity == info.uidvalidity
+            before = set(mark.requests) if same and mark is not None else set()
+            have = {m.uid for m in cached if m.folder == folder} if same else set()
+            uids: set[int] = set()
+            for query in queries:
+                if query.key in before and mark is not None:
+                    if info.uidnext <= mark.uidnext:
+                        continue  # nothing arrived since this request was looked for here
+                    uids |= set(mailbox.search_evidence(folder, query, after_uid=mark.uidnext - 1))
+                else:
+                    uids |= set(mailbox.search_evidence(folder, query))
+            found, _bad = mailbox.fetch_headers(folder, sorted(uids - have), relevance.tied)
+        except AssistantError as exc:
+            log.warning("Could not look for answers in %s (%s); no follow-up is written now", folder, exc)
+            complete = False
+            if mark is not None:
+                evidence.marks[folder] = mark
+            continue
+        evidence.found += [m for m in cached if m.folder == folder and same] + found
+        evidence.marks[folder] = EvidenceMark(folder, info.uidvalidity, info.uidnext, tuple(sorted(keys)))
+        if found:
+            log.info("Found %d message(s) about tracked requests in %s", len(found), folder)
+    evidence.complete_for = frozenset(keys) if complete else frozenset()
+    return evidence
