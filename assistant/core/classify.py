@@ -6,9 +6,11 @@ like human replies. Headers decide first (Auto-Submitted, an empty Return-Path, 
 headers, report types); the body, where the shell fetched it, tells delivery reports,
 calendar responses and an out-of-office's return date. Subject words are the weakest
 sign: only the exact prefixes mail systems write (`prefixes.py`, many languages), and
-never on a message that threads into a conversation and carries no automation header:
-such a message is a person's reply, whatever its subject says. Doubt means silence:
-a human reply taken for a machine's would bring a nudge; the reverse only keeps quiet.
+only on a message without human-reply evidence: one that quotes what it answers (an
+"On … wrote:" line, "> " lines, an "Original Message" block) is a person's reply,
+whatever its subject says ("Away until Monday - yes, let's talk" is never automatic: no
+mail system writes that prefix). Doubt means silence: a human reply taken for a
+machine's would bring a nudge; the reverse only keeps quiet.
 Each verdict carries the rule that fired.
 """
 
@@ -50,6 +52,14 @@ _AUTO_HEADERS = (
     ("x-delivered-by-the-graces-of", ""), ("x-apple-action", "vacation"),
     ("x-ms-exchange-generated-message-source", "mailbox rules agent"),
 )  # fmt: skip
+BY_SUBJECT = "the subject prefix"
+_QUOTE = re.compile(
+    r"(?im)^(>|on .{4,200}wrote:|am .{4,200}schrieb|le .{4,200}a écrit|el .{4,200}escribió|il .{4,200}scritto"
+    r"|op .{4,200}schreef|den .{4,200}skrev|.{4,200}napisał|.{0,100}写道"
+    r"|-{2,} ?(original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht"
+    r"|messaggio originale) ?-{2,}"
+    r"|(from|von|de|van|da):\s.+\n\s*(sent|gesendet|envoyé|enviado|verzonden|inviato):)"
+)
 _RECEIPT_TEXT = re.compile(
     r"(was read on|wurde am .{0,60}gelesen|a été lu|ha sido leído|è stato letto|is gelezen op|lästes"
     r"|was received by|your document:|was displayed on|has been displayed|message opened)",
@@ -119,7 +129,11 @@ def may_be_report(message: MailMessage, *, my_addresses: frozenset[str]) -> bool
 def classify(message: MailMessage, *, my_addresses: frozenset[str]) -> Verdict:
     """Classify an inbound message; only `human` may ever count as a mentor's reply."""
     verdict = classify_headers(message, my_addresses)
-    if message.raw is None or verdict.kind in (SELF, RECEIPT, LIST, CALENDAR):
+    if message.raw is None or verdict.kind in (SELF, LIST):
+        return verdict
+    if verdict.rule.startswith(BY_SUBJECT) and _quotes_a_message(plain_text(message.raw)):
+        return Verdict(HUMAN, f"written by a person (it quotes what it answers; subject {message.subject!r})")
+    if verdict.kind in (RECEIPT, CALENDAR):
         return verdict
     if verdict.kind == HUMAN:
         special = _calendar_or_receipt(message)
@@ -177,12 +191,9 @@ def classify_headers(message: MailMessage, my_addresses: frozenset[str]) -> Verd
     precedence = message.header("precedence").lower()
     if message.header("list-id") or precedence == "list":
         return Verdict(LIST, "sent through a mailing list")
-    if not message.thread_ids:
-        # Only on a message that answers nothing: a threaded one without automation
-        # headers is a person's reply, whatever its subject says.
-        by_subject = _by_subject(message)
-        if by_subject is not None:
-            return by_subject
+    by_subject = _by_subject(message)
+    if by_subject is not None:
+        return by_subject
     return Verdict(HUMAN, "written by a person")
 
 
@@ -191,27 +202,31 @@ def _by_subject(message: MailMessage) -> Verdict | None:
     subject = normalize_subject(message.subject)
     found = starts_with_any(subject, RECEIPT_PREFIXES)
     if found or subject in RECEIPT_SUBJECTS:
-        return Verdict(RECEIPT, f"a read receipt (subject {message.subject!r})")
+        return Verdict(RECEIPT, f"{BY_SUBJECT} of a read receipt ({message.subject!r})")
     found = starts_with_any(subject, CALENDAR_PREFIXES)
     if found:
-        return Verdict(CALENDAR, f"an answer to a calendar invitation (subject {message.subject!r})")
+        return Verdict(CALENDAR, f"{BY_SUBJECT} of an answer to a calendar invitation ({message.subject!r})")
     found = starts_with_any(subject, AUTO_REPLY_PREFIXES)
     if found or subject in AUTO_REPLY_SUBJECTS:
-        return Verdict(AUTOMATIC, f"the automatic-reply subject {message.subject!r}")
+        return Verdict(AUTOMATIC, f"{BY_SUBJECT} of an automatic reply ({message.subject!r})")
     return None
+
+
+def _quotes_a_message(text: str) -> bool:
+    """Human-reply evidence: the text quotes the message it answers."""
+    return bool(_QUOTE.search(text[:20000]))
 
 
 def _calendar_or_receipt(message: MailMessage) -> Verdict | None:
     """A message the headers call human: its body may still show a calendar response or a
-    plain-text read receipt (these thread into the conversation like replies)."""
+    short plain-text read receipt ("Your message … was read on …"), which thread into the
+    conversation like replies."""
     assert message.raw is not None
     if calendar_method(message.raw) == "REPLY":
         return Verdict(CALENDAR, "an answer to a calendar invitation (METHOD:REPLY)")
-    subject = normalize_subject(message.subject)
-    if starts_with_any(subject, RECEIPT_PREFIXES) or subject in RECEIPT_SUBJECTS:
-        text = plain_text(message.raw)[:4000]
-        if _RECEIPT_TEXT.search(text) and len(text.split()) < 200:
-            return Verdict(RECEIPT, f"a read receipt (subject {message.subject!r} and its text)")
+    text = plain_text(message.raw)[:4000]
+    if _RECEIPT_TEXT.search(text) and len(text.split()) < 60 and not _quotes_a_message(text):
+        return Verdict(RECEIPT, "a read receipt (its text)")
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from assistant.core.classify import LIST, RECEIPT, SELF, classify, classify_headers, may_be_report
+from assistant.core.classify import BY_SUBJECT, LIST, RECEIPT, SELF, classify, classify_headers, may_be_report
 from assistant.core.model import DRAFT_HEADER, MailMessage
 from assistant.core.replies import conversation_keys
 from assistant.core.requests import TrackingRules, is_bcc_copy, tracking_source
@@ -100,7 +100,10 @@ class Relevance:
 
     def needs_body(self, message: MailMessage) -> bool:
         """Read the body of a kept inbound message: a return date, a report, whom a reply suggests."""
-        return classify_headers(message, my_addresses=self.rules.me).kind not in (SELF, RECEIPT, LIST)
+        verdict = classify_headers(message, my_addresses=self.rules.me)
+        if verdict.kind == RECEIPT and not verdict.rule.startswith(BY_SUBJECT):
+            return False  # a disposition-notification report: its headers say everything
+        return verdict.kind not in (SELF, LIST)
 
     def keep_draft(self, message: MailMessage) -> bool:
         """A message in Drafts that matters: ours, or a reply into a request's thread, or one to

@@ -5,8 +5,8 @@
 "将于2026年11月9日返回", "11月10日まで". Languages: English, German, French, Spanish, Dutch,
 Swedish, Norwegian, Danish, Polish, Italian, Portuguese, Finnish, Czech, Chinese, Japanese.
 
-A date counts when a trigger stands before it ("until 5 May") or, in Chinese, Japanese and
-Finnish, after it ("11月11日より", "13.11. asti"). Triggers are of three kinds:
+A date counts when a trigger stands before it ("until 5 May") or, mostly in Chinese, Japanese
+and Finnish, after it ("11月11日より", "13.11. asti", "am 16.11. wieder da"). Three kinds:
 
 - back: the first day back ("back on", "de retour le", "tillbaka", "wracam", "返回", "戻り");
 - until: the last day away ("until", "bis", "tot en met", "do", "まで");
