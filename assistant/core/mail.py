@@ -48,7 +48,9 @@ def requests_in(
 ) -> dict[str, tuple[RequestRecord, Thread | None]]:
     """Every request (by id): its record, new or remembered, and its thread as scanned."""
     known_roots = {r.message_id: frozenset(r.thread) | {r.message_id} for r in records.values()}
-    threads = find_threads(sent, rules, known_roots=known_roots, bcc_copies=bcc_copies(inbound, rules))
+    known_subjects = {r.message_id: (r.subject, frozenset(r.recipients) | {r.mentor}) for r in records.values()}
+    threads = find_threads(sent, rules, known_roots=known_roots, bcc_copies=bcc_copies(inbound, rules),
+                           known_subjects=known_subjects)  # fmt: skip
     by_id: dict[str, tuple[RequestRecord, Thread | None]] = {}
     for found in threads:
         rid = drafts.request_id_for(found.root_id)

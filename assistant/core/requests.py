@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from assistant.core.headers import SCAN_VERSION
+from assistant.core.headers import SCAN_VERSION, strip_reply_prefixes
 from assistant.core.model import MailMessage
 from assistant.core.settings import Settings
 from assistant.core.state import TrackSource
@@ -136,11 +136,15 @@ def find_threads(
     *,
     known_roots: dict[str, frozenset[str]] | None = None,
     bcc_copies: frozenset[str] = frozenset(),
+    known_subjects: dict[str, tuple[str, frozenset[str]]] | None = None,
 ) -> list[Thread]:
     """Group the resident's sent messages into request threads.
 
     `known_roots` maps a request's root Message-ID to the thread ids remembered in the
     state, so a follow-up is still recognised when its root has left the scanned range.
+    `known_subjects` gives a request's subject and recipients: a reply ("Re: …") to the
+    same people under the same subject is a follow-up even when a mail client wrote no
+    threading headers.
     """
     ordered = sorted((m for m in sent if m.message_id), key=lambda m: (m.date, m.uid))
     threads: dict[str, list[MailMessage]] = {}
@@ -157,6 +161,8 @@ def find_threads(
         root = owner.get(message.message_id) or next(
             (owner[i] for i in reversed(message.thread_ids) if i in owner), None
         )
+        if root is None and not message.thread_ids:
+            root = _by_subject(message, threads, known_subjects or {}, rules)
         if root is not None and (root in threads or message.message_id == root):
             threads.setdefault(root, []).append(message)
             owner[message.message_id] = root
@@ -182,6 +188,28 @@ def find_threads(
             mentor = mentor_address(messages[0], rules)
         out.append(Thread(root_id=root_id, messages=tuple(messages), source=source, mentor=mentor))
     return out
+
+
+def _by_subject(
+    message: MailMessage,
+    threads: dict[str, list[MailMessage]],
+    known: dict[str, tuple[str, frozenset[str]]],
+    rules: TrackingRules,
+) -> str | None:
+    """The request an unthreaded reply ("Re: <its subject>", to its people) continues."""
+    subject = strip_reply_prefixes(message.subject).casefold()
+    if not subject or subject == message.subject.strip().casefold():
+        return None  # not written as a reply
+    people = {a.email for a in message.recipients} - rules.not_mentors
+    candidates = dict(known)
+    for root_id, messages in threads.items():
+        first = messages[0]
+        if first.message_id == root_id:
+            candidates[root_id] = (first.subject, frozenset(a.email for a in first.recipients))
+    for root_id, (root_subject, recipients) in reversed(list(candidates.items())):
+        if strip_reply_prefixes(root_subject).casefold() == subject and people & recipients:
+            return root_id
+    return None
 
 
 def _local_day(moment: datetime, rules: TrackingRules) -> date:
