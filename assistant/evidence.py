@@ -22,6 +22,8 @@ from assistant.mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 
+QUERIES_PER_SEARCH = 8
+
 # Folders never searched: they hold no answers (or only the resident's own unsent mail).
 _SKIP_FLAGS = frozenset({"\\Noselect", "\\NonExistent", "\\Drafts", "\\Trash", "\\Junk", "\\Sent"})
 _SKIP_NAMES = frozenset({
@@ -81,13 +83,13 @@ def search_evidence(
             before = set(mark.requests) if same and mark is not None else set()
             have = {m.uid for m in cached if m.folder == folder} if same else set()
             uids: set[int] = set()
-            for query in queries:
-                if query.key in before and mark is not None:
-                    if info.uidnext <= mark.uidnext:
-                        continue  # nothing arrived since this request was looked for here
-                    uids |= set(mailbox.search_evidence(folder, query, after_uid=mark.uidnext - 1))
-                else:
-                    uids |= set(mailbox.search_evidence(folder, query))
+            known = tuple(q for q in queries if q.key in before)
+            fresh = tuple(q for q in queries if q.key not in before)
+            if known and mark is not None and info.uidnext > mark.uidnext:
+                # Looked for here before: only what arrived since.
+                uids |= _search(mailbox, folder, known, after_uid=mark.uidnext - 1)
+            if fresh:
+                uids |= _search(mailbox, folder, fresh, after_uid=0)
             found, _bad = mailbox.fetch_headers(folder, sorted(uids - have), relevance.tied)
         except AssistantError as exc:
             log.warning("Could not look for answers in %s (%s); no follow-up is written now", folder, exc)
@@ -101,3 +103,11 @@ def search_evidence(
             log.info("Found %d message(s) about tracked requests in %s", len(found), folder)
     evidence.complete_for = frozenset(keys) if complete else frozenset()
     return evidence
+
+
+def _search(mailbox: Mailbox, folder: str, queries: tuple[EvidenceQuery, ...], *, after_uid: int) -> set[int]:
+    """A few requests per SEARCH: one command for most mailboxes, a bounded one for many requests."""
+    found: set[int] = set()
+    for start in range(0, len(queries), QUERIES_PER_SEARCH):
+        found |= set(mailbox.search_evidence(folder, queries[start : start + QUERIES_PER_SEARCH], after_uid=after_uid))
+    return found

@@ -108,7 +108,7 @@ class FakeMailbox:
         f = self._folder(folder)
         return FolderInfo(f.uidvalidity, f.uidnext, f.modseq, len(f.messages))
 
-    def search_evidence(self, folder: str, query: EvidenceQuery, *, after_uid: int = 0) -> list[int]:
+    def search_evidence(self, folder: str, queries: tuple[EvidenceQuery, ...], *, after_uid: int = 0) -> list[int]:
         self._count("search_evidence")
         found = []
         for uid, m in self._folder(folder).messages.items():
@@ -117,9 +117,11 @@ class FakeMailbox:
             msg = self._parsed(folder, uid)
             threads = f"{msg['In-Reply-To'] or ''} {msg['References'] or ''}"
             sender = str(msg["From"] or "").lower()
-            by_person = m.arrived.date() >= query.since and any(p in sender for p in query.people)
-            if by_person or any(i in threads for i in query.ids):
-                found.append(uid)
+            for query in queries:
+                by_person = m.arrived.date() >= query.since and any(p in sender for p in query.people)
+                if by_person or any(i in threads for i in query.ids):
+                    found.append(uid)
+                    break
         return sorted(found)
 
     def uids_after(self, folder: str, last_uid: int) -> list[int]:

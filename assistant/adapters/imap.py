@@ -198,12 +198,14 @@ class ImapMailbox:
             self._keywords[folder] = b"\\*" in info.get(b"PERMANENTFLAGS", ())
         return self._keywords[folder]
 
-    def search_evidence(self, folder: str, query: EvidenceQuery, *, after_uid: int = 0) -> list[int]:
-        """UIDs (above `after_uid`) of messages from the query's people since its day, or
-        naming one of its Message-IDs in In-Reply-To or References: one SEARCH."""
-        terms: list[list[Any]] = [["FROM", p, "SINCE", query.since] for p in query.people]
-        for mid in query.ids:
-            terms += [["HEADER", "In-Reply-To", mid], ["HEADER", "References", mid]]
+    def search_evidence(self, folder: str, queries: tuple[EvidenceQuery, ...], *, after_uid: int = 0) -> list[int]:
+        """UIDs (above `after_uid`) of messages from the queries' people since their day, or
+        naming one of their Message-IDs in In-Reply-To or References: one SEARCH."""
+        terms: list[list[Any]] = []
+        for query in queries:
+            terms += [["FROM", p, "SINCE", query.since] for p in query.people]
+            for mid in query.ids:
+                terms += [["HEADER", "In-Reply-To", mid], ["HEADER", "References", mid]]
         if not terms:
             return []
         tree: list[Any] = terms[-1]
