@@ -17,6 +17,7 @@ from assistant.adapters.caldav import CalendarStore, PreconditionFailed
 from assistant.adapters.store import StoreSession
 from assistant.core.calendar import content_hash, significant_hash
 from assistant.core.draft import draft_fingerprint
+from assistant.core.model import OUR_DRAFT_FLAGS
 from assistant.core.plan import (
     Action,
     AddFlags,
@@ -167,10 +168,6 @@ def _append_draft(
     if record is not None and record.draft is not None and record.draft.message_id == action.message_id:
         _put_request(session, replace(record, draft=replace(record.draft, uid=uid)))
         session.save()
-
-
-# The only flags our own draft may carry and still be ours to remove.
-OUR_DRAFT_FLAGS = frozenset({"\\Draft", "\\Seen", "\\Recent"})
 
 
 def _delete_draft(action: DeleteDraft, session: StoreSession, mailbox: Mailbox, report: ApplyReport) -> None:

@@ -54,6 +54,30 @@ class ConfigError(AssistantError):
         )
 
 
+# What an SSL error's reason says when the other side does not speak TLS at all.
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "RECORD_LAYER_FAILURE",
+                      "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD"})  # fmt: skip
+
+
+def tls_failure(
+    reason: str, *, server: str, key: str, port: int, tls_port: int, starttls_port: int
+) -> UnavailableError:
+    """The right words for a failed TLS handshake: a plaintext port, or a certificate."""
+    if reason in _NOT_TLS:
+        return UnavailableError(
+            f"port {port} of {server} does not speak TLS",
+            server=server,
+            hint=f'Port {port} does not speak TLS: use {key}.security = "starttls" (usually port {starttls_port}) '
+            f"or {key}.port = {tls_port}.",
+        )
+    return UnavailableError(
+        f"TLS with {server} failed: {reason}",
+        server=server,
+        hint="The server's certificate was not accepted. If your institution uses its own certificate "
+        f"authority, set {key}.ca_file to its certificate; certificate checks are never turned off.",
+    )
+
+
 class UsageError(AssistantError):
     """A command-line mistake; `fix` says what to type instead."""
 
@@ -102,13 +126,24 @@ class UnavailableError(AssistantError):
 
 
 class AuthenticationError(UnavailableError):
-    """A server refused the login."""
+    """A server refused the login. `source` is the config key the password came from."""
+
+    def __init__(self, message: str, *, server: str = "", source: str = "") -> None:
+        self.source = source
+        super().__init__(message, server=server)
 
     def advice(self) -> str:
-        return (
-            f"The password for {self.server or 'the server'} was refused. Check the username, "
-            "and that `password_command` prints the current password (try running it)."
-        )
+        where = self.source or "the password setting"
+        key = where.rsplit(".", 1)[-1]
+        how = {
+            "password": f"Check the username, and the password written in {where}.",
+            "password_command": f"Check the username, and that {where} prints the current password (run it).",
+            "password_env": f"Check the username, and the environment variable named by {where}.",
+            "keyring": "Check the username, and the password stored in the keyring "
+            "(`keyring set mentor-assistant USER@HOST`).",
+            "token_command": f"Check the username, and that {where} prints a fresh OAuth2 access token (run it).",
+        }.get(key, f"Check the username and {where}.")
+        return f"The login to {self.server or 'the server'} was refused. {how}"
 
 
 class TempFailError(AssistantError):

@@ -24,12 +24,11 @@ log = logging.getLogger(__name__)
 
 QUERIES_PER_SEARCH = 8
 
-# Folders never searched: they hold no answers (or only the resident's own unsent mail).
-_SKIP_FLAGS = frozenset({"\\Noselect", "\\NonExistent", "\\Drafts", "\\Trash", "\\Junk", "\\Sent"})
-_SKIP_NAMES = frozenset({
-    "trash", "deleted items", "deleted messages", "junk", "junk email", "junk e-mail", "spam", "bulk mail",
-    "bulk", "drafts", "draft", "outbox", "sent", "sent items", "sent messages", "sent mail",
-})  # fmt: skip
+# Folders never searched: they hold no answers, only drafts, deleted mail or spam.
+_SKIP_FLAGS = frozenset({"\\Noselect", "\\NonExistent", "\\Drafts", "\\Trash", "\\Junk"})
+# Junk folders by name, for servers without SPECIAL-USE (only at the top level: "Projects/Spam"
+# is the resident's own folder).
+_JUNK_NAMES = frozenset({"junk", "junk email", "junk e-mail", "spam", "bulk mail", "[gmail]/spam"})
 
 
 @dataclass
@@ -42,16 +41,20 @@ class Evidence:
 
 
 def evidence_folders(listing: tuple[tuple[str, frozenset[str]], ...], folders: Folders) -> list[str]:
-    """The folders to search: All Mail alone where there is one, else every other folder
-    where mail can be filed (the watched ones are scanned already)."""
+    """The folders to search: All Mail alone where there is one, else every folder where
+    mail can be filed but Drafts, Trash and Junk (and the watched folders and Sent, which
+    are scanned already). Other folders named "Sent…" are searched: phones and Outlook file
+    the resident's replies there."""
     all_mail = [name for name, flags in listing if "\\All" in flags]
     if all_mail:
         return all_mail[:1]
     scanned = {folders.sent, folders.drafts, folders.trash, *folders.watch}
+    junk_by_flag = any("\\Junk" in flags for _name, flags in listing)
     out = []
     for name, flags in listing:
-        leaf = name.replace("/", ".").rsplit(".", 1)[-1].lower()
-        if name in scanned or flags & _SKIP_FLAGS or leaf in _SKIP_NAMES or name.lower() in _SKIP_NAMES:
+        if name in scanned or flags & _SKIP_FLAGS:
+            continue
+        if not junk_by_flag and name.lower() in _JUNK_NAMES:
             continue
         out.append(name)
     return out

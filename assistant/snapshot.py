@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from assistant.core.draft import draft_fingerprint
+from assistant.core.draft import draft_fingerprint, intact
 from assistant.core.mime import plain_text
 from assistant.core.model import DRAFT_HEADER, Folders, MailMessage, MailSnapshot
 from assistant.core.relevance import Relevance
@@ -234,7 +234,12 @@ def _with_fingerprints(mailbox: Mailbox, folder: str, drafts: list[MailMessage])
     """The drafts, each of ours with the fingerprint of its stored bytes (read once per UID)."""
     ours = [m.uid for m in drafts if m.fingerprint is None and _maybe_ours(m) and (m.size or 0) <= DRAFT_CAP]
     raws = mailbox.fetch_bodies(folder, ours, cap=DRAFT_CAP) if ours else {}
-    out = [replace(m, fingerprint=draft_fingerprint(raws[m.uid])) if m.uid in raws else m for m in drafts]
+    # A draft of ours whose seal no longer matches was changed: it can never be taken for ours.
+    out = [
+        replace(m, fingerprint=("" if intact(raws[m.uid]) else "changed:") + draft_fingerprint(raws[m.uid]))
+        if m.uid in raws else m
+        for m in drafts
+    ]  # fmt: skip
     return [m for m in out if "\\Deleted" not in m.flags]
 
 

@@ -38,11 +38,12 @@ def compose(subject="Mentorship for a QI project", name="Dr. Raj Patel", mentor=
 
 
 def test_threading_headers_and_quote():
-    _raw, msg = compose(references=("<root@example.edu>",))
+    raw, msg = compose(references=("<root@example.edu>",))
     assert msg["Subject"] == "Re: Mentorship for a QI project"
     assert msg["In-Reply-To"] == "<last@example.edu>"
     assert msg["References"] == "<root@example.edu> <last@example.edu>"
-    assert msg["X-Mentor-Assistant"] == "request=req1; round=1"
+    assert msg["X-Mentor-Assistant"].startswith("request=req1; round=1; sum=")
+    assert d.intact(raw) and not d.intact(raw.replace(b"Thank you", b"Thanks"))
     assert msg["Message-ID"] == d.draft_message_id("req1", 1, "example.edu")
     assert msg["Message-ID"].endswith("@example.edu>")
     assert msg.get_content_type() == "text/plain"

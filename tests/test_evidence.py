@@ -356,3 +356,122 @@ def test_our_flag_comes_off_when_the_resident_follows_up(mail_user, config):
     once(config, T0 + timedelta(days=15, hours=2))
     assert request(config, T0 + timedelta(days=15, hours=2))["state"] == "followed_up"
     assert not {b"\\Flagged", b"$MentorFollowUp"} & flags_of_root(mail_user)
+
+
+# ------------------------------------------------------------------ found by an independent hostile pass
+
+
+@pytest.mark.parametrize("folder", ["Sent Items", "Mentors/Sent", "Projects/Spam", "Archive/Trash", "Outbox"])
+def test_answers_in_folders_whose_names_sound_skippable_are_found(mail_user, config, folder):
+    send(mail_user)
+    receive(mail_user, "<filed@h>", when=T0 + timedelta(days=1), folder=folder)
+    once(config, DUE)
+    assert drafts(mail_user) == [], folder
+    assert request(config, DUE)["state"] == "replied"
+
+
+def test_the_residents_reply_in_a_second_sent_folder_proves_an_answer(mail_user, config):
+    send(mail_user)
+    raw = make_message(sender=mail_user.username, to=[MENTOR], subject="Re: Mentorship", when=T0 + timedelta(days=2),
+                       message_id="<phone@example.edu>", in_reply_to="<deleted@h>", references=[ROOT, "<deleted@h>"],
+                       body="Thank you! Tuesday works.\n")  # fmt: skip
+    with mail_user.client() as c:
+        c.create_folder("Sent Messages")
+    mail_user.append("Sent Messages", raw, when=T0 + timedelta(days=2))
+    once(config, DUE)
+    assert drafts(mail_user) == []
+    assert request(config, DUE)["state"] == "replied"
+
+
+@pytest.mark.parametrize("kind", ["through a list, on the thread", "a calendar invitation", "a short note",
+                                  "to an address not configured"])  # fmt: skip
+def test_these_are_answers_too(mail_user, config, kind):
+    send(mail_user)
+    when = T0 + timedelta(days=1)
+    if kind == "through a list, on the thread":
+        receive(mail_user, "<list@h>", when=when, extra={"List-Id": "<residents.hospital.org>"},
+                body="Happy to talk.\n\n> Could we talk?\n")  # fmt: skip
+    elif kind == "a calendar invitation":
+        receive(mail_user, "<invite@h>", when=when, reply_to=None,
+                subject="Invitation: Mentorship chat @ Tue Nov 10, 2026 4pm - 4:30pm (MST)")  # fmt: skip
+    elif kind == "a short note":
+        receive(mail_user, "<short@h>", when=when, body="Your note was read on my phone; yes, let's meet.\n")
+    else:
+        raw = make_message(sender=MENTOR, to=["alex@other-address.example.org"], subject="Coffee?", when=when,
+                           message_id="<alias@h>")  # fmt: skip
+        mail_user.append("INBOX", raw, when=when)
+    once(config, DUE)
+    assert drafts(mail_user) == [], kind
+    assert request(config, DUE)["state"] == "replied"
+
+
+def test_an_answer_seen_then_deleted_stays_an_answer_after_a_lost_state(mail_user, config):
+    send(mail_user)
+    receive(mail_user, "<seen@h>", when=T0 + timedelta(days=2))
+    once(config, T0 + timedelta(days=3))
+    assert request(config, T0 + timedelta(days=3))["state"] == "replied"
+    move(mail_user, "<seen@h>", "INBOX", "Trash")
+    lose_state(config, "deleted")
+    once(config, DUE)
+    assert drafts(mail_user) == []
+    assert request(config, DUE)["state"] == "replied"
+
+
+def test_a_draft_deleted_unseen_is_not_written_again_from_a_restored_backup(mail_user, config):
+    send(mail_user)
+    once(config, T0 + timedelta(days=15))
+    (ours,) = drafts(mail_user)
+    remove(mail_user, "Drafts", ours["Message-ID"])
+    # The state is damaged; the backup restored holds the intent saved before the APPEND.
+    state = config.parent / "state.json"
+    backup = config.parent / "state.json.1"
+    assert backup.exists()
+    state.write_bytes(b"\0" * 64)
+    for hours in (1, 2, 30):
+        once(config, T0 + timedelta(days=15, hours=hours))
+        assert drafts(mail_user) == []
+
+
+def test_a_follow_up_that_reached_sent_late_counts_from_when_it_appeared(mail_user, config):
+    send(mail_user)
+    send(mail_user, "<late@example.edu>", when=T0 + timedelta(days=1), arrived=T0 + timedelta(days=13),
+         subject="Re: Mentorship", refs=[ROOT], body="Following up!\n")  # fmt: skip
+    once(config, T0 + timedelta(days=15))
+    assert drafts(mail_user) == []
+    r = request(config, T0 + timedelta(days=15))
+    assert r["state"] == "followed_up"
+    assert datetime.fromisoformat(str(r["next_action_at"])) >= T0 + timedelta(days=27)
+
+
+def test_a_flag_the_resident_set_again_is_theirs(mail_user, config):
+    send(mail_user)
+    once(config, T0 + timedelta(days=15))
+    with mail_user.client() as c:
+        c.select_folder("Sent")
+        uids = c.search(["HEADER", "Message-ID", ROOT])
+        c.remove_flags(uids, [b"\\Flagged"])
+    once(config, T0 + timedelta(days=15, hours=1))
+    with mail_user.client() as c:
+        c.select_folder("Sent")
+        c.add_flags(c.search(["HEADER", "Message-ID", ROOT]), [b"\\Flagged"])
+    receive(mail_user, "<answer@h>", when=T0 + timedelta(days=15, hours=2))
+    once(config, T0 + timedelta(days=15, hours=3))
+    assert request(config, T0 + timedelta(days=15, hours=3))["state"] == "replied"
+    assert b"\\Flagged" in flags_of_root(mail_user)
+
+
+def test_an_edited_draft_sent_before_a_lost_state_is_a_follow_up(mail_user, config):
+    send(mail_user)
+    once(config, T0 + timedelta(days=15))
+    (ours,) = drafts(mail_user)
+    sent = email.message_from_bytes(ours.as_bytes(), policy=policy.default)
+    del sent["Message-ID"], sent["X-Mentor-Assistant"]
+    sent["Message-ID"] = "<tb-sent@example.edu>"
+    mail_user.append("Sent", sent.as_bytes(), when=T0 + timedelta(days=15, hours=1), flags=(b"\\Seen",))
+    remove(mail_user, "Drafts", ours["Message-ID"])
+    lose_state(config, "deleted")
+    once(config, T0 + timedelta(days=15, hours=2))
+    r = request(config, T0 + timedelta(days=15, hours=2))
+    assert r["state"] == "followed_up", r["why"]
+    assert drafts(mail_user) == []
+    assert b"\\Flagged" not in flags_of_root(mail_user)

@@ -93,7 +93,7 @@ def test_waiting_then_one_draft_after_two_weeks_and_never_a_second():
     assert w.record.next_action_at == T0 + timedelta(days=14)
     plan = w.cycle(T0 + timedelta(days=14, minutes=1))
     kinds = [type(a).__name__ for a in plan.actions]
-    assert kinds == ["AddFlags", "AppendDraft"]
+    assert kinds == ["AppendDraft", "AddFlags", "AddFlags"]  # the draft, then our flag and the round's keyword
     assert w.record.state == "drafted" and w.record.round == 1
     for hours in (1, 2, 30):
         assert w.cycle(T0 + timedelta(days=14, hours=hours)).actions == ()
@@ -104,8 +104,10 @@ def test_an_intent_without_append_is_retried_with_the_same_message_id():
     w = World()
     plan = w.cycle(T0 + timedelta(days=15))
     (append,) = [a for a in plan.actions if isinstance(a, AppendDraft)]
-    # The APPEND never happened (crash): no draft on the server, the intent in the state.
+    # The APPEND never happened (crash): no draft on the server, the intent in the state, and
+    # none of the marks that follow the APPEND on the request message.
     w.drafts.clear()
+    w.sent = [replace(m, flags=frozenset()) for m in w.sent]
     r = w.record
     w.state = State(requests={r.id: replace(r, draft=replace(r.draft, uid=None))})
     again = [a for a in w.cycle(T0 + timedelta(days=15, minutes=5)).actions if isinstance(a, AppendDraft)]
@@ -117,7 +119,7 @@ def test_reply_removes_our_flag_and_untouched_draft():
     w.cycle(T0 + timedelta(days=15))
     w.inbox.append(inbound("<r@h>", T0 + timedelta(days=16)))
     plan = w.cycle(T0 + timedelta(days=16, hours=1))
-    assert {type(a).__name__ for a in plan.actions} == {"RemoveFlags", "DeleteDraft"}
+    assert {type(a).__name__ for a in plan.actions} == {"RemoveFlags", "DeleteDraft", "AddFlags"}  # $MentorAnswered
     assert w.record.state == "replied"
     assert "<r@h>" in w.record.why and "In-Reply-To" in w.record.why
     assert w.drafts == []
@@ -205,11 +207,22 @@ def test_lost_state_does_not_write_a_second_draft():
     plan = w.cycle(T0 + timedelta(days=15, hours=1))
     assert not any(isinstance(a, AppendDraft | DeleteDraft) for a in plan.actions)
     assert w.record.state == "drafted"
-    # ... and a reply then does not delete the draft it cannot verify.
+    # ... and a reply then removes it only when its seal shows it untouched.
+    sealed = w.drafts[0]
+    w.drafts = [replace(sealed, fingerprint="changed:" + (sealed.fingerprint or ""))]
     w.inbox.append(inbound("<r@h>", T0 + timedelta(days=16)))
     plan = w.cycle(T0 + timedelta(days=16, hours=1))
     assert not any(isinstance(a, DeleteDraft) for a in plan.actions)
     assert w.record.state == "replied"
+
+
+def test_after_a_lost_state_an_intact_draft_of_ours_is_still_removed_on_an_answer():
+    w = World()
+    w.cycle(T0 + timedelta(days=15))
+    w.state = State()
+    w.inbox.append(inbound("<r@h>", T0 + timedelta(days=16)))
+    plan = w.cycle(T0 + timedelta(days=16, hours=1))
+    assert [type(a).__name__ for a in plan.actions if isinstance(a, DeleteDraft)] == ["DeleteDraft"]
 
 
 def test_mail_from_the_resident_or_not_to_a_mentor_is_no_request():

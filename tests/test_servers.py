@@ -42,7 +42,7 @@ def test_a_refused_login_exits_69_with_advice(mail_user, tmp_path):
     config.write_text(config.read_text().replace(f'password = "{mail_user.server.password}"', 'password = "wrong"'))
     code, out = cli(config, "check-config")
     assert code == EX_UNAVAILABLE
-    assert "refused the login" in out and "password_command" in out
+    assert "refused the login" in out and "mail.password" in out
 
 
 def test_an_unreachable_server_exits_69(mail_user, tmp_path):

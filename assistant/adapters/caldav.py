@@ -112,8 +112,9 @@ class CalendarStore:
                 if _display_name(calendar) == settings.calendar:
                     return cls(client, calendar, settings.calendar)
             if not create:
+                names = ", ".join(repr(_display_name(c)) for c in principal.calendars()) or "none"
                 raise UnavailableError(
-                    f"no calendar named {settings.calendar!r} at {settings.url}",
+                    f"no calendar named {settings.calendar!r} at {settings.url} (the account has: {names})",
                     server=server,
                     hint="Run `mentor-assistant once` to create it, or set calendar.calendar to an existing name.",
                 )
@@ -121,12 +122,20 @@ class CalendarStore:
             calendar = principal.make_calendar(name=settings.calendar)
             return cls(client, calendar, settings.calendar)
         except dav_error.AuthorizationError:
-            raise AuthenticationError(f"{server} refused the login for {settings.username}", server=server) from None
+            raise AuthenticationError(
+                f"{server} refused the login for {settings.username}", server=server, source=settings.secret.source
+            ) from None
         except dav_error.MkcalendarError as exc:
             raise UnavailableError(
                 f"the calendar {settings.calendar!r} does not exist and could not be created: {exc}",
                 server=server,
                 hint="Create it in your calendar app, or set calendar.calendar to an existing calendar's name.",
+            ) from None
+        except dav_error.NotFoundError:
+            raise UnavailableError(
+                f"calendar.url {settings.url} does not exist on the server (404)",
+                server=server,
+                hint=_calendars_hint(settings, password),
             ) from None
         except dav_error.DAVError as exc:
             raise TempFailError(f"{server} answered with an error: {exc}") from None
@@ -253,3 +262,21 @@ def _display_name(calendar: Any) -> str | None:
         return str(name) if name is not None else None
     name = getattr(calendar, "name", None)
     return str(name) if name is not None else None
+
+
+def _calendars_hint(settings: CalendarSettings, password: str) -> str:
+    """Which calendars the account does have (found from the server's root), to copy into calendar.url."""
+    parts = urlsplit(settings.url)
+    root = f"{parts.scheme}://{parts.netloc}/"
+    try:
+        client: Any = DAVClient(url=root, username=settings.username, password=password, timeout=TIMEOUT,
+                                ssl_verify_cert=settings.ca_file or True, enable_rfc6764=False)  # fmt: skip
+        principal = client.principal()
+        found = [(_display_name(c), str(c.url)) for c in principal.calendars()]
+        home = str(principal.url)
+    except Exception:  # discovery is a courtesy here; the error itself is already clear
+        return "Check calendar.url: copy the CalDAV address from your calendar provider's settings."
+    if not found:
+        return f"The account's home is {home}; set calendar.url to it, and the calendar is created there."
+    listing = "; ".join(f"{name!r}: {url}" for name, url in found)
+    return f"Set calendar.url to the account's home {home} (or one of its calendars: {listing})."

@@ -24,7 +24,7 @@ from assistant.config import MailSettings
 from assistant.core.headers import HEADER_FIELDS, parse_message
 from assistant.core.model import Folders, MailMessage
 from assistant.core.relevance import EvidenceQuery
-from assistant.errors import AuthenticationError, ConfigError, TempFailError, UnavailableError
+from assistant.errors import AuthenticationError, ConfigError, TempFailError, UnavailableError, tls_failure
 from assistant.mailbox import FolderInfo
 
 log = logging.getLogger(__name__)
@@ -97,12 +97,8 @@ class ImapMailbox:
                     )
                 client.starttls(context)
         except ssl.SSLError as exc:
-            raise UnavailableError(
-                f"TLS with {server} failed: {exc.reason or exc}",
-                server=server,
-                hint="The server's certificate was not accepted. If your institution uses its own "
-                "certificate authority, set mail.ca_file to its certificate.",
-            ) from None
+            raise tls_failure(str(exc.reason or exc), server=server, key="mail", port=settings.port, tls_port=993,
+                              starttls_port=143) from None  # fmt: skip
         except (OSError, IMAPClientError) as exc:
             raise UnavailableError(f"cannot connect to {server}: {exc}", server=server) from None
         client.normalise_times = False
@@ -113,7 +109,9 @@ class ImapMailbox:
                 client.login(settings.username, password)
         except LoginError:
             _close_quietly(client)
-            raise AuthenticationError(f"{server} refused the login for {settings.username}", server=server) from None
+            raise AuthenticationError(
+                f"{server} refused the login for {settings.username}", server=server, source=settings.secret.source
+            ) from None
         except (OSError, IMAPClientError) as exc:
             _close_quietly(client)
             raise UnavailableError(f"login to {server} failed: {exc}", server=server) from None

@@ -15,7 +15,7 @@ import aiosmtplib
 
 from assistant.config.model import SmtpSettings
 from assistant.core.settings import Me
-from assistant.errors import AssistantError, AuthenticationError, TempFailError, UnavailableError
+from assistant.errors import AssistantError, AuthenticationError, TempFailError, UnavailableError, tls_failure
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,17 @@ async def _send(settings: SmtpSettings, password: str, *, me: Me, raw: bytes, re
             await client.login(settings.username, password)
         await client.sendmail(me.email, recipients, raw)
     except aiosmtplib.SMTPAuthenticationError:
-        raise AuthenticationError(f"{server} refused the login for {settings.username}", server=server) from None
-    except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, ssl.SSLError, OSError) as exc:
+        raise AuthenticationError(
+            f"{server} refused the login for {settings.username}", server=server, source=settings.secret.source
+        ) from None
+    except ssl.SSLError as exc:
+        raise tls_failure(str(exc.reason or exc), server=server, key="smtp", port=settings.port, tls_port=465,
+                          starttls_port=587) from None  # fmt: skip
+    except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, OSError) as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLError):
+            raise tls_failure(str(cause.reason or cause), server=server, key="smtp", port=settings.port,
+                              tls_port=465, starttls_port=587) from None  # fmt: skip
         raise UnavailableError(f"cannot connect to {server}: {exc}", server=server) from None
     except aiosmtplib.SMTPException as exc:
         if "starttls" in str(exc).lower():

@@ -195,6 +195,8 @@ class Store:
             db.close()
         if not names and not path.exists():
             return None
+        if "meta" not in raw:
+            raise _Unusable("it holds no meta table, so it was not written by mentor-assistant")
         try:
             migrated = migrate(raw)
             state = decode_state(migrated)
@@ -226,14 +228,17 @@ class Store:
             # Never cached: the next writer must find the damage again and set the file aside.
             return self._recover(str(exc), set_aside=writer) or _Loaded(State())
         if loaded is None:
-            loaded = _Loaded(State())
+            # A missing file is never "nothing happened": the newest backup, else the servers.
+            if not any(self.path.with_name(self.path.name + suffix).exists() for suffix in BACKUPS):
+                return _Loaded(State())
+            return self._recover("it is missing", set_aside=False) or _Loaded(State())
         if key is not None:
             _CACHE[self.path] = (key, loaded)
         return loaded
 
     def _recover(self, reason: str, *, set_aside: bool) -> _Loaded | None:
         """After damage: set the file aside (writers only), then the newest usable backup."""
-        if set_aside:
+        if set_aside and self.path.exists():
             aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
             os.replace(self.path, aside)
             log.warning("The state file %s could not be used (%s); it was moved to %s.", self.path, reason, aside)

@@ -21,7 +21,7 @@ from assistant.core.status import build_status
 def status(app: AppContext, as_json: bool) -> None:
     """Requests, goals, the next check-in and mentors (never changes anything)."""
     state = app.store.read()
-    doc = build_status(app.settings, state.requests, now=app.now, overrides=state.overrides)
+    doc = build_status(app.settings, state.requests, now=app.now, overrides=state.overrides, manual=state.meta.manual)
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
@@ -40,6 +40,9 @@ def print_status(doc: dict[str, Any]) -> None:
         console.print("No requests tracked yet.")
     else:
         console.print(table)
+    for item in doc.get("tracked_by_hand", []):
+        if not item["found"]:
+            console.print(f"Tracked by hand, not found in Sent yet: {escape(item['message_id'])}")
     if doc["goals"]:
         goals = Table(title="Goals", title_justify="left")
         for column in ("id", "title", "target (yours)", "promised", "status"):

@@ -9,8 +9,8 @@ from assistant.core.headers import normalize_message_id
 from assistant.core.manual import find_requests, plan_track, plan_untrack
 from assistant.core.plan import Plan
 from assistant.core.state import State
-from assistant.errors import UsageError
-from assistant.mailbox import Mailbox
+from assistant.errors import AssistantError, UsageError
+from assistant.mailbox import Mailbox, open_mailbox
 
 
 @click.command()
@@ -26,6 +26,18 @@ def track(app: AppContext, message_id: str, dry_run: bool) -> None:
             fix="Give the Message-ID header of the sent message, like <abc123@example.org>.",
         )
     run_plan(app, lambda state, _mailbox: plan_track(state, normalized), dry_run=dry_run, mail=False)
+    try:
+        with open_mailbox(app.config) as mailbox:
+            sent = mailbox.detect_folders().sent
+            found = bool(mailbox.find_by_message_id(sent, normalized))
+    except AssistantError as exc:
+        click.echo(f"Could not look for it in Sent now ({exc}); the next cycle will.")
+        return
+    if not found:
+        click.echo(
+            f"{normalized} is not in {sent} (yet). Check the Message-ID (your mail client shows it in the "
+            "message's source); `status` lists it as not found until it appears."
+        )
 
 
 @click.command()

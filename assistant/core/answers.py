@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.core.classify import BOUNCE, HUMAN
+from assistant.core.classify import BOUNCE, HUMAN, LIST
 from assistant.core.model import MailMessage
 from assistant.core.replies import Match
 from assistant.core.state import RequestRecord
@@ -27,9 +27,16 @@ class OwnReply:
     replied_to: str
 
 
+# The rungs that tie a message to one thread by its own headers.
+THREAD_RUNGS = frozenset({"In-Reply-To", "References", "Gmail thread id", "Outlook Thread-Index"})
+
+
 def human_answer(matches: Iterable[Match]) -> Match | None:
-    """The first human message tied to the request."""
-    return next((m for m in matches if m.verdict.kind == HUMAN), None)
+    """The first human message tied to the request; also one that came through a mailing
+    list but answers the thread itself (doubt means silence)."""
+    return next(
+        (m for m in matches if m.verdict.kind == HUMAN or (m.verdict.kind == LIST and m.rung in THREAD_RUNGS)), None
+    )
 
 
 def own_reply(

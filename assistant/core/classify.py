@@ -60,11 +60,6 @@ _QUOTE = re.compile(
     r"|messaggio originale) ?-{2,}"
     r"|(from|von|de|van|da):\s.+\n\s*(sent|gesendet|envoyé|enviado|verzonden|inviato):)"
 )
-_RECEIPT_TEXT = re.compile(
-    r"(was read on|wurde am .{0,60}gelesen|a été lu|ha sido leído|è stato letto|is gelezen op|lästes"
-    r"|was received by|your document:|was displayed on|has been displayed|message opened)",
-    re.IGNORECASE,
-)
 _MACHINE_SENDER = re.compile(
     r"^(mailer-daemon|mail-daemon|mailerdaemon|postmaster|post_master|no-?reply|do-?not-?reply|bounces?"
     r"|mdaemon|mail-?delivery|[\w.-]+-(admin|bounces?|request))(\+[^@]*)?@",
@@ -218,15 +213,12 @@ def _quotes_a_message(text: str) -> bool:
 
 
 def _calendar_or_receipt(message: MailMessage) -> Verdict | None:
-    """A message the headers call human: its body may still show a calendar response or a
-    short plain-text read receipt ("Your message … was read on …"), which thread into the
-    conversation like replies."""
+    """A message the headers call human may still be an answer to an invitation the
+    resident sent (METHOD:REPLY). An invitation or cancellation from the mentor is the
+    mentor writing: an answer."""
     assert message.raw is not None
     if calendar_method(message.raw) == "REPLY":
         return Verdict(CALENDAR, "an answer to a calendar invitation (METHOD:REPLY)")
-    text = plain_text(message.raw)[:4000]
-    if _RECEIPT_TEXT.search(text) and len(text.split()) < 60 and not _quotes_a_message(text):
-        return Verdict(RECEIPT, "a read receipt (its text)")
     return None
 
 

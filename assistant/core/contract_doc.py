@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta
-from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime
 from html import escape
@@ -21,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import occurrences
 from assistant.core.contract_calendar import contract_basis
-from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, salutation, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_address, salutation
 from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Settings
@@ -114,10 +113,8 @@ def compose_proposal(templates: dict[str, str], settings: Settings, *, now: date
     html = render_contract(templates, "html", settings)
     message_id = proposal_message_id(settings)
     msg = EmailMessage(policy=POLICY)
-    me_local, _, me_domain = settings.me.email.partition("@")
-    to_local, _, to_domain = settings.contract.mentor.partition("@")
-    msg["From"] = HeaderAddress(display_name=sanitize(settings.me.name), username=me_local, domain=me_domain)
-    msg["To"] = HeaderAddress(display_name=sanitize(context["mentor"]["name"]), username=to_local, domain=to_domain)
+    msg["From"] = header_address(settings.me.name, settings.me.email)
+    msg["To"] = header_address(context["mentor"]["name"], settings.contract.mentor)
     msg["Subject"] = "Our mentorship agreement: a proposal"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id

@@ -12,12 +12,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from assistant.core.draft import NAMESPACE, POLICY, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, header_address
 from assistant.core.settings import Settings
 from assistant.core.state import WAITING_STATES, RequestRecord
 from assistant.core.state import RequestState as S
@@ -133,8 +132,8 @@ def compose_digest(
 ) -> tuple[bytes, str]:
     """The digest message (to the resident only) and its Message-ID."""
     me = settings.me
-    local, _, domain = me.email.partition("@")
-    address = HeaderAddress(display_name=sanitize(me.name), username=local, domain=domain)
+    domain = me.email.partition("@")[2]
+    address = header_address(me.name, me.email)
     message_id = f"<mentor-assistant.digest.{uuid.uuid5(NAMESPACE, f'{me.email}:{period}').hex[:16]}@{domain}>"
     msg = EmailMessage(policy=POLICY)
     msg["From"] = address

@@ -29,6 +29,8 @@ NAMESPACE = uuid.UUID("6f1c1a52-8d1e-5c1b-9a57-3c0f5b1f7e21")
 # Headers we write are never folded at 78 columns: a folded Subject shows a leading space
 # in some clients. RFC 5322 allows lines up to 998 characters.
 POLICY = SMTP.clone(max_line_length=998)
+_THREAD_ID = re.compile(r"<[!-;=?-~]+>")  # a Message-ID as a plain ASCII token
+_STRUCTURE = re.compile(r'[<>@,;:"\\()\[\]]|=\?|\?=')
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -132,10 +134,20 @@ def quote(text: str, sender: Address | None, sent_at: datetime) -> str:
     return f"On {when}, {who} wrote:\n{quoted}\n"
 
 
+def display_name(name: str) -> str:
+    """A display name safe to write: one line, and none of the characters that give an
+    address header structure (a name is only a courtesy; it never adds a recipient)."""
+    return re.sub(r"\s+", " ", _STRUCTURE.sub(" ", sanitize(name))).strip()
+
+
+def header_address(name: str, address: str) -> HeaderAddress:
+    """An address for a header we write: exactly `address`, with a harmless display name."""
+    local, _, domain = sanitize(address).partition("@")
+    return HeaderAddress(display_name=display_name(name), username=local, domain=domain)
+
+
 def _header_address(addr: Address) -> HeaderAddress:
-    name = sanitize(addr.name)
-    local, _, domain = sanitize(addr.email).partition("@")
-    return HeaderAddress(display_name=name, username=local, domain=domain)
+    return header_address(addr.name, addr.email)
 
 
 def compose_followup(
@@ -161,12 +173,49 @@ def compose_followup(
     msg["Subject"] = "Re: " + sanitize(strip_reply_prefixes(ctx.subject), 900)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
-    msg["In-Reply-To"] = last_sent.message_id
-    chain = [*last_sent.references, last_sent.message_id] if last_sent.references else [last_sent.message_id]
-    msg["References"] = " ".join(dict.fromkeys(i for i in chain if i))
-    msg[DRAFT_HEADER] = draft_header_value(request_id, ctx.round)
     msg.set_content(text, charset="utf-8")
-    return msg.as_bytes()
+    chain = [*last_sent.references, last_sent.message_id] if last_sent.references else [last_sent.message_id]
+    raw = with_threading(msg.as_bytes(), last_sent.message_id, list(dict.fromkeys(i for i in chain if i)))
+    return seal(raw, draft_header_value(request_id, ctx.round))
+
+
+def _canonical(raw: bytes) -> bytes:
+    return raw.replace(b"\r\n", b"\n")
+
+
+def seal(raw: bytes, value: str) -> bytes:
+    """Add our private header, with a sum of everything else in the message: a draft of ours
+    can then be known to be exactly as we wrote it from the message alone (after a lost state)."""
+    digest = hashlib.sha256(_canonical(raw)).hexdigest()[:32]
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return head + f"\r\n{DRAFT_HEADER}: {value}; sum={digest}".encode("ascii") + sep + body
+
+
+def intact(raw: bytes) -> bool:
+    """Whether a message sealed by us is still exactly as we wrote it (every byte but our header)."""
+    head, sep, body = _canonical(raw).partition(b"\n\n")
+    lines = head.split(b"\n")
+    ours = [i for i, line in enumerate(lines) if line.lower().startswith(DRAFT_HEADER.lower().encode() + b":")]
+    if len(ours) != 1:
+        return False
+    match = re.search(rb"; sum=([0-9a-f]{32})\s*$", lines[ours[0]])
+    if match is None:
+        return False
+    rest = b"\n".join(lines[: ours[0]] + lines[ours[0] + 1 :]) + sep + body
+    return hashlib.sha256(rest).hexdigest()[:32] == match.group(1).decode()
+
+
+def with_threading(raw: bytes, in_reply_to: str, references: list[str]) -> bytes:
+    """The message with In-Reply-To and References written as plain ASCII tokens, folded
+    between Message-IDs, never as encoded words (which would break threading)."""
+    ids = [i for i in references if _THREAD_ID.fullmatch(i)]
+    lines = []
+    if _THREAD_ID.fullmatch(in_reply_to):
+        lines.append(f"In-Reply-To: {in_reply_to}")
+    if ids:
+        lines.append("References: " + "\r\n ".join(ids))
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return head + b"".join(b"\r\n" + line.encode("ascii") for line in lines) + sep + body
 
 
 def draft_fingerprint(raw: bytes) -> str:

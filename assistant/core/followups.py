@@ -22,9 +22,9 @@ from assistant.core import draft as drafts
 from assistant.core.answers import human_answer, mentor_addresses, own_reply, split_bounces
 from assistant.core.classify import AUTOMATIC, DELAYED, HUMAN
 from assistant.core.durations import add_wait, add_workdays
-from assistant.core.flags import flag_off, flag_on
+from assistant.core.flags import ANSWERED_KEYWORD, flag_off, flag_on, mark, marked_round, round_keyword
 from assistant.core.mime import plain_text
-from assistant.core.model import DISMISSED_KEYWORD, Address, MailMessage
+from assistant.core.model import DISMISSED_KEYWORD, OUR_DRAFT_FLAGS, Address, MailMessage
 from assistant.core.pending import our_round
 from assistant.core.plan import Action, AddFlags, AppendDraft, DeleteDraft, RemoveFlags
 from assistant.core.referrals import suggestions
@@ -94,8 +94,11 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
     record = _refresh(inputs.record, inputs.thread)
     record = replace(record, round=max(record.round, _rounds_evidenced(record, inputs, ctx)))
     root = _root(inputs)
+    keywords = ctx.keywords_allowed
+    if record.draft is None and inputs.pending and record.state not in FINAL_STATES:
+        record = replace(record, draft=_adopt(record, inputs, ctx))  # ours from before a lost state, or theirs
     if record.untracked:
-        actions, record = flag_off(record, root)
+        actions, record = flag_off(record, root, keywords=keywords)
         closed = replace(record, state=S.CLOSED, next_action_at=None, why="Untracked by hand.")
         return Outcome(closed, tuple(actions))
     answer = human_answer(inputs.matches)
@@ -113,6 +116,9 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
             f"({mine.replied_to}): {record.mentor} must have answered; no follow-up needed."
         )
         return _replied(record, inputs, ctx, why, mine.replied_to)
+    if inputs.new and root is not None and ANSWERED_KEYWORD in root.flags:
+        why = f"{record.mentor} answered before (remembered on your request message); no follow-up needed."
+        return _replied(record, inputs, ctx, why, "")
     if record.state in FINAL_STATES:
         return Outcome(record, ())
     mentor = ctx.settings.mentor_for(record.mentor)
@@ -129,12 +135,12 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
         outcome = _bounced(record, inputs, bounce, ctx)
         return Outcome(outcome.record, outcome.actions, (*notes, *outcome.notes))
     note, resume = _automatic_notes(inputs, ctx)
-    if record.draft is None and inputs.pending:
-        record = replace(record, draft=_adopt(record, inputs, ctx))
+    if record.draft is None and inputs.new and marked_round(root) > record.round:
+        record = _drafted_before(record, inputs, ctx, marked_round(root))
     if record.draft is not None:
         outcome = _with_draft(record, inputs, ctx, note, resume)
     elif inputs.new and root is not None and DISMISSED_KEYWORD in root.flags:
-        outcome = _dismissed_before(record, inputs)
+        outcome = _dismissed_before(record, inputs, ctx)
     elif record.state == S.DISMISSED:
         outcome = Outcome(record, ())
     else:
@@ -167,7 +173,7 @@ def _refresh(record: RequestRecord, thread: Thread | None) -> RequestRecord:
     ids = tuple(dict.fromkeys((*record.thread, *(m.message_id for m in thread.messages))))
     root = thread.root
     if root is None:
-        return replace(record, thread=ids, last_sent_at=max(record.last_sent_at, *(m.date for m in thread.messages)))
+        return replace(record, thread=ids, last_sent_at=max(record.last_sent_at, *(_sent(m) for m in thread.messages)))
     return replace(
         record,
         subject=root.subject,
@@ -175,8 +181,13 @@ def _refresh(record: RequestRecord, thread: Thread | None) -> RequestRecord:
         recipients=tuple(a.email for a in root.recipients),
         thread=ids,
         arrived=root.internaldate or record.arrived,
-        last_sent_at=max(record.last_sent_at, *(m.date for m in thread.messages)),
+        last_sent_at=max(record.last_sent_at, *(_sent(m) for m in thread.messages)),
     )
+
+
+def _sent(message: MailMessage) -> datetime:
+    """When a message of the resident's counts from: when it appeared in Sent, whatever its Date."""
+    return max(message.date, message.arrived)
 
 
 def _rounds_evidenced(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> int:
@@ -197,9 +208,23 @@ def _adopt(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> Dr
     """
     domain = ctx.settings.me.domain
     newest = max(inputs.pending, key=lambda m: (our_round(m, record, domain), m.uid))
-    round_no = our_round(newest, record, domain) or record.round
+    round_no = our_round(newest, record, domain) or max(record.round, marked_round(_root(inputs)))
     thread = tuple(m.message_id for m in inputs.thread.messages) if inputs.thread else record.thread
-    return DraftRecord(round_no, newest.message_id, ctx.now, newest.uid, "", None, ctx.now, thread)
+    # Ours, sealed and untouched (its seal checked by the scan), with only our flags: we can
+    # vouch for it, so it may be removed when an answer comes.
+    sealed = round_no and newest.fingerprint and not newest.fingerprint.startswith("changed:")
+    vouched = newest.fingerprint if sealed and newest.flags <= OUR_DRAFT_FLAGS and newest.fingerprint else ""
+    return DraftRecord(round_no, newest.message_id, ctx.now, newest.uid, vouched, None, ctx.now, thread)
+
+
+def _drafted_before(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, round_no: int) -> RequestRecord:
+    """Rebuilt after a lost state: a keyword on the request message says a draft was
+    written for `round_no`, more rounds than the resident sent follow-ups, and it is not
+    in Drafts: it was deleted unsent. That round is used; doubt means silence."""
+    message_id = drafts.draft_message_id(record.id, round_no, ctx.settings.me.domain)
+    thread = tuple(m.message_id for m in inputs.thread.messages) if inputs.thread else record.thread
+    gone = DraftRecord(round_no, message_id, ctx.now, 0, "", ctx.now, None, thread)
+    return replace(record, round=round_no, draft=gone, state=S.DRAFTED)
 
 
 def _cleanup(
@@ -225,7 +250,8 @@ def _cleanup(
 
 
 def _replied(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, why: str, reply_id: str) -> Outcome:
-    actions, record = flag_off(record, _root(inputs))
+    actions, record = flag_off(record, _root(inputs), keywords=ctx.keywords_allowed)
+    actions += mark(record, _root(inputs), ANSWERED_KEYWORD, keywords=ctx.keywords_allowed)
     cleanup, notes, record = _cleanup(record, inputs, f"{record.mentor} answered")
     new = replace(
         record,
@@ -266,9 +292,9 @@ def _bounced(record: RequestRecord, inputs: RequestInputs, match: Match, ctx: Ma
     return Outcome(replace(record, state=S.BOUNCED, next_action_at=None, why=why), (*actions, *cleanup), tuple(notes))
 
 
-def _dismissed_before(record: RequestRecord, inputs: RequestInputs) -> Outcome:
+def _dismissed_before(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> Outcome:
     """Rebuilt after a lost state: the request message carries our dismissal keyword."""
-    actions, record = flag_off(record, _root(inputs))
+    actions, record = flag_off(record, _root(inputs), keywords=ctx.keywords_allowed)
     why = "You deleted a follow-up draft for this request before; no more nudges unless you write in the thread."
     return Outcome(replace(record, state=S.DISMISSED, next_action_at=None, why=why), tuple(actions))
 
@@ -324,12 +350,13 @@ def _with_draft(
         )
         kept = replace(record, state=S.DRAFTED, draft=seen, next_action_at=None, why=why)
         return Outcome(kept, tuple(flags), tuple(notes))
-    if draft.uid is None and draft.last_seen_at is None and record.state != S.DISMISSED:
+    appended = root is not None and round_keyword(draft.round) in root.flags  # marked only after the APPEND
+    if draft.uid is None and draft.last_seen_at is None and record.state != S.DISMISSED and not appended:
         # We recorded the intent but the APPEND never happened: write it now, same Message-ID.
         return _new_round(record, inputs, ctx, draft.round, note)
     last_seen = draft.last_seen_at or draft.created_at
     if ctx.now - last_seen >= DISMISS_GRACE or record.state == S.DISMISSED:
-        actions, record = flag_off(record, root)
+        actions, record = flag_off(record, root, keywords=ctx.keywords_allowed)
         if root is not None and ctx.keywords_allowed and record.state != S.DISMISSED:
             actions.append(AddFlags(root.folder, root.uid, root.message_id, (DISMISSED_KEYWORD,), record.id))
         why = (
@@ -347,7 +374,7 @@ def _without_draft(
     record: RequestRecord, inputs: RequestInputs, ctx: MailContext, note: str, resume: datetime | None
 ) -> Outcome:
     follow = ctx.settings.followup
-    flags, record = flag_off(record, _root(inputs))
+    flags, record = flag_off(record, _root(inputs), keywords=ctx.keywords_allowed)
     last_sent = record.last_sent_at
     due = add_wait(last_sent, follow.wait, business_days=follow.business_days)
     if resume is not None and resume > due and ctx.now < resume:
@@ -394,6 +421,7 @@ def _new_round(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, r
     message_id = drafts.draft_message_id(record.id, round_no, settings.me.domain)
     kind = "closing note" if round_no > settings.followup.rounds else f"follow-up {round_no}"
     flag_actions, record = flag_on(record, _root(inputs), keywords=ctx.keywords_allowed)
+    flag_actions += mark(record, _root(inputs), round_keyword(round_no), keywords=ctx.keywords_allowed)
     why = (
         f"No answer from {record.mentor} since {_day(record.last_sent_at, ctx)} "
         f"({settings.followup.wait.days} days or more, nothing in any folder): flagged, and a {kind} draft "
@@ -428,4 +456,5 @@ def _new_round(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, r
     append = AppendDraft(
         record.id, round_no, ctx.drafts_folder, message_id, raw, fingerprint, f"{kind} to {record.mentor}"
     )
-    return Outcome(replace(base, draft=intent), (*flag_actions, append))
+    # The draft first, then the marks: a round keyword on the request means the APPEND was made.
+    return Outcome(replace(base, draft=intent), (append, *flag_actions))

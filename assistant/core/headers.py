@@ -6,7 +6,7 @@ import email.header
 import email.utils
 import re
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.policy import compat32
 
 from assistant.core.model import Address, MailMessage
@@ -26,7 +26,9 @@ HEADER_FIELDS = (
 SCAN_VERSION = 2
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MSGID = re.compile(r"<[^<>\s]+>")
+# A Message-ID as a plain ASCII token: threading headers are never written as encoded words.
+_MSGID = re.compile(r"<[!-;=?-~]+>")
+_ADDR_SPEC = re.compile(r"^[^\s@<>(),;:\\\"\[\]]+@[^\s@<>(),;:\\\"\[\]]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -55,26 +57,87 @@ def normalize_message_id(value: str | None) -> str:
     if ids:
         return ids[0]
     text = (value or "").strip()
-    if text and " " not in text and "@" in text:
-        return f"<{text.strip('<>')}>"
+    candidate = f"<{text.strip('<>')}>"
+    if text and "@" in text and _MSGID.fullmatch(candidate):
+        return candidate
     return ""
 
 
+def split_mailboxes(value: str) -> list[tuple[str, str]]:
+    """(display name, address) for each mailbox of a raw To/Cc/From value, parsed strictly.
+
+    The value is split at the commas outside quotes, comments and angle brackets before
+    anything is decoded, so an encoded word in a display name can never make an address;
+    a mailbox with an angle address is exactly that address, whatever its display name
+    holds ("Jane@Home <jsmith@hospital.org>" is one mailbox, jsmith's). Groups
+    ("Team: a@x, b@y;") give their members.
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    angle = comment = 0
+    for ch in value:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and (quoted or comment):
+            escaped = True
+        elif quoted:
+            quoted = ch != '"'
+        elif ch == '"' and not comment:
+            quoted = True
+        elif ch == "(" and not angle:
+            comment += 1
+        elif ch == ")" and comment:
+            comment -= 1
+        elif comment:
+            pass
+        elif ch == "<":
+            angle += 1
+        elif ch == ">" and angle:
+            angle -= 1
+        elif ch in ",;" and not angle:
+            parts.append("".join(current))
+            current = []
+            continue
+        elif ch == ":" and not angle:
+            current = []  # a group's display name: its members follow
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    out = []
+    for part in parts:
+        text = part.strip()
+        if not text:
+            continue
+        bracket = re.search(r"<([^<>]*)>\s*(?:\([^()]*\)\s*)?$", text)
+        if bracket:
+            address, name = bracket.group(1).strip(), text[: bracket.start()].strip().strip('"')
+        else:
+            address, name = re.sub(r"\([^()]*\)", "", text).strip(), ""
+        out.append((name, address))
+    return out
+
+
 def parse_addresses(values: list[str] | None) -> tuple[Address, ...]:
-    """Addresses from To/Cc/From header values, lower-cased, without invalid ones."""
+    """Addresses from raw To/Cc/From header values, lower-cased, without invalid ones."""
     if not values:
         return ()
     out = []
-    try:
-        pairs = email.utils.getaddresses([str(v) for v in values])
-    except (ValueError, TypeError, IndexError):
-        return ()
-    for name, addr in pairs:
-        addr = _CONTROL.sub("", addr).strip().lower()
-        if "@" not in addr or " " in addr:
-            continue
-        out.append(Address(decode_header_value(name), addr))
+    for value in values:
+        for name, address in split_mailboxes(_CONTROL.sub("", str(value)).replace("\r\n", " ").replace("\n", " ")):
+            address = address.strip().lower()
+            if _ADDR_SPEC.match(address) and address.isascii():
+                out.append(Address(decode_header_value(name), address))
     return tuple(out)
+
+
+def decode_raw_headers(raw: bytes) -> str:
+    """The header block as text: UTF-8 when it is, else Windows-1252 (what a raw 8-bit
+    header in Western mail almost always is), never U+FFFD for a byte we could read."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def parse_date(value: str | None, fallback: datetime) -> datetime:
@@ -106,7 +169,7 @@ def parse_message(
     to the Unix epoch when the server gave none).
     """
     try:
-        msg = BytesHeaderParser(policy=compat32).parsebytes(raw_headers)
+        msg = HeaderParser(policy=compat32).parsestr(decode_raw_headers(raw_headers))
         items = [(str(k), v if isinstance(v, str) else str(v)) for k, v in msg.items()]
     except Exception:
         items = []

@@ -34,7 +34,7 @@ def _new_record(thread: Thread) -> RequestRecord:
         sent_at=root.date,
         recipients=tuple(a.email for a in root.recipients),
         thread=(thread.root_id,),
-        last_sent_at=root.date,
+        last_sent_at=max(root.date, root.arrived),
         source=thread.source,
         arrived=root.internaldate,
     )

@@ -15,11 +15,15 @@ def _decode(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
+    # The declared charset; else UTF-8; and when the bytes are not that, Windows-1252 (a
+    # superset of ISO-8859-1 that legacy Western mail really uses), never a row of U+FFFD.
+    for charset in (part.get_content_charset(), "utf-8"):
+        if charset:
+            try:
+                return payload.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return payload.decode("cp1252", errors="replace")
 
 
 def plain_text(raw: bytes) -> str:

@@ -15,6 +15,8 @@ DRAFT_HEADER = "X-Mentor-Assistant"
 FLAG_KEYWORD = "$MentorFollowUp"
 # On the request message: the resident deleted our draft; no more nudges (survives a lost state).
 DISMISSED_KEYWORD = "$MentorDismissed"
+# The only flags our own draft may carry and still be ours to remove.
+OUR_DRAFT_FLAGS = frozenset({"\\Draft", "\\Seen", "\\Recent"})
 
 
 @dataclass(frozen=True)

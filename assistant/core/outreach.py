@@ -10,14 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, salutation, sanitize
+from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_address, salutation, sanitize
 from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Mentor, Settings
@@ -70,10 +69,8 @@ def compose_outreach(
         recommended_by=sanitize(mentor.recommended_by),
     )
     msg = EmailMessage(policy=POLICY)
-    me_local, _, me_domain = settings.me.email.partition("@")
-    to_local, _, to_domain = mentor.email.partition("@")
-    msg["From"] = HeaderAddress(display_name=sanitize(settings.me.name), username=me_local, domain=me_domain)
-    msg["To"] = HeaderAddress(display_name=name, username=to_local, domain=to_domain)
+    msg["From"] = header_address(settings.me.name, settings.me.email)
+    msg["To"] = header_address(name, mentor.email)
     msg["Subject"] = sanitize(outreach_subject(mentor), 300)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id

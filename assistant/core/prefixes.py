@@ -570,7 +570,8 @@ RECEIPT_SUBJECTS = (
 )
 
 # Answers to calendar invitations: Outlook/Exchange ("Accepted:", "Declined:", "Tentative:"),
-# Google Calendar, grommunio, Zimbra and Thunderbird localisations, Nextcloud.
+# Google Calendar, grommunio, Zimbra and Thunderbird localisations, Nextcloud. Only answers:
+# an invitation or a cancellation from the mentor is the mentor writing, so it is an answer.
 CALENDAR_PREFIXES = (
     'abgebrochen:',
     'abgelehnt:',
@@ -618,7 +619,6 @@ CALENDAR_PREFIXES = (
     'amodol:',
     'angenommen:',
     'annehmen:',
-    'annulé:',
     'antwoord op uitnodiging:',
     'antwurd foar de útnûging:',
     'anulowany:',
@@ -635,11 +635,7 @@ CALENDAR_PREFIXES = (
     'belirsiz:',
     'boði hafnað:',
     'cadangan balas ditolak:',
-    'cancelado:',
-    'canceled event:',
-    'canceled:',
     'cancellato:',
-    'cancelled:',
     'chaidh am frith-mholadh a dhiùltadh:',
     'chưa dứt khoát:',
     'chấp nhận:',
@@ -681,7 +677,6 @@ CALENDAR_PREFIXES = (
     'freagairt ris a’ chuireadh:',
     'ftesë e hedhur poshtë:',
     'geaccepteerd:',
-    'geannuleerd:',
     'gegenvorschlag abgelehnt:',
     'geweigerd:',
     'geçici:',
@@ -706,8 +701,6 @@ CALENDAR_PREFIXES = (
     'invitation refusate:',
     'invitation refusée :',
     'invitation reply:',
-    'invitation updated:',
-    'invitation:',
     'invitație refuzată:',
     'invito rifiutato:',
     'iptal et:',
@@ -743,7 +736,6 @@ CALENDAR_PREFIXES = (
     'nachwilny:',
     'nachylny:',
     'nadomestni predlog je bil zavrnjen:',
-    'new event:',
     'new time proposed:',
     'nije foarstel wegere:',
     'nuovo orario rifiutato:',
@@ -852,7 +844,6 @@ CALENDAR_PREFIXES = (
     'từ chối:',
     'uitnodiging geweigerd:',
     'undangan ditolak:',
-    'updated invitation:',
     'utnûging wegere:',
     'uvjetno:',
     'vastaehdotus hylätty:',

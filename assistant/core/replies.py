@@ -70,10 +70,6 @@ def conversation_keys(message: MailMessage) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _to_me_directly(message: MailMessage, mine: frozenset[str]) -> bool:
-    return any(a.email in mine for a in message.recipients) and not message.header("list-id")
-
-
 def _rung_by_thread(message: MailMessage, requests: list[RequestKeys]) -> tuple[RequestKeys, str] | None:
     named = set(message.thread_ids)
     for keys in requests:
@@ -115,9 +111,10 @@ def _rung_by_sender(
     message: MailMessage, requests: list[RequestKeys], mine: frozenset[str]
 ) -> tuple[list[RequestKeys], str]:
     sender = message.sender.email if message.sender else ""
-    if not sender or not _to_me_directly(message, mine):
-        return [], ""
-    if message.header("precedence").lower() in ("list", "bulk"):
+    # Not only when addressed to the resident directly: a Bcc, or another address of theirs
+    # that is not configured, still brings the mentor's message here (doubt means silence).
+    # Mail through a list is the mentor writing to many, not an answer.
+    if not sender or message.header("list-id") or message.header("precedence").lower() in ("list", "bulk"):
         return [], ""
     candidates = [k for k in requests if sender in k.people and _after(message, k)]
     if not candidates:

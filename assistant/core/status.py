@@ -21,6 +21,7 @@ def build_status(
     *,
     now: datetime,
     overrides: Mapping[str, GoalOverride] | None = None,
+    manual: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The `status --json` document. `overrides`: what the calendar app changed, adopted."""
     ordered = sorted(requests.values(), key=lambda r: (r.sent_at, r.id))
@@ -45,6 +46,9 @@ def build_status(
         "checkins": _checkins(settings, now=now),
         "mentors": _mentors(settings, ordered, now=now),
         "contract": _contract(settings, now=now),
+        "tracked_by_hand": [
+            {"message_id": m, "found": any(r.message_id == m for r in requests.values())} for m in manual
+        ],
     }
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 import shutil
+import signal
+import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -236,8 +240,8 @@ def run_demo(*, keep: bool = False, imap: str = "auto", echo: Callable[[str], An
     try:
         return _play(servers, workdir, keep=keep, echo=echo, started=started)
     finally:
-        if not keep:
-            servers.stop()
+        servers.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], Any], started: float) -> int:
@@ -246,6 +250,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     monday = (today - timedelta(days=today.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
     config_path = workdir / "config.toml"
     config_path.write_text(_config_text(servers, workdir / "state.json", monday))
+    config_path.chmod(0o600)  # it holds the demo's password
     config = load_config(config_path)
     story = Story(servers)
     story.ensure_folders()
@@ -367,6 +372,9 @@ def _show_calendar(url: str, echo: Callable[[str], Any]) -> None:
 
 
 def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -> None:
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda _signum, _frame: stopping.set())  # stopped like Ctrl-C: servers, files
     echo(
         textwrap.dedent(f"""
         The servers stay up until you press Ctrl-C.
@@ -375,12 +383,23 @@ def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -
           Calendar app:        CalDAV {servers.caldav_url}alex/  (user alex, any password)
           SMTP (kept, never delivered): 127.0.0.1 port {servers.smtp.port}
           Config and state:    {workdir}
-          Try:                 mentor-assistant --config {workdir / "config.toml"} status
+          Try:                 {_command()} --config {workdir / "config.toml"} status
         """)
     )
     try:
-        while True:
-            time.sleep(3600)
+        while not stopping.wait(1.0):
+            pass
     except KeyboardInterrupt:
-        echo("Stopping the servers.")
-        servers.stop()
+        pass
+    echo("Stopping the servers.")
+
+
+def _command() -> str:
+    """How to run this very mentor-assistant, as typed in a shell (it may not be on PATH)."""
+    beside = Path(sys.argv[0]).resolve().parent / "mentor-assistant"
+    found = shutil.which("mentor-assistant")
+    if found and Path(found).resolve() == beside.resolve():
+        return "mentor-assistant"
+    if beside.exists():
+        return shlex.quote(str(beside))
+    return f"{shlex.quote(sys.executable)} -m assistant"
