@@ -97,13 +97,15 @@ class CalendarStore:
         """
         server = f"the CalDAV server {settings.url}"
         try:
+            bearer = settings.secret.auth == "xoauth2"
             client: Any = DAVClient(
                 url=settings.url,
-                username=settings.username,
-                password=password,
+                username=None if bearer else settings.username,
+                password=None if bearer else password,
                 timeout=TIMEOUT,
                 ssl_verify_cert=settings.ca_file or True,
                 enable_rfc6764=False,
+                headers=_auth_headers(settings, password),
             )
             if known_url:
                 return cls(client, DAVCalendar(client=client, url=known_url), settings.calendar)
@@ -262,6 +264,27 @@ def _display_name(calendar: Any) -> str | None:
         return str(name) if name is not None else None
     name = getattr(calendar, "name", None)
     return str(name) if name is not None else None
+
+
+def list_calendars(settings: CalendarSettings, password: str) -> list[tuple[str, str]]:
+    """The account's calendars as (display name, URL), found from calendar.url."""
+    try:
+        bearer = settings.secret.auth == "xoauth2"
+        client: Any = DAVClient(url=settings.url, username=None if bearer else settings.username,
+                                password=None if bearer else password, timeout=TIMEOUT,
+                                ssl_verify_cert=settings.ca_file or True, enable_rfc6764=False,
+                                headers=_auth_headers(settings, password))  # fmt: skip
+        return [(_display_name(c) or "", str(c.url)) for c in client.principal().calendars()]
+    except dav_error.AuthorizationError:
+        raise AuthenticationError(f"the CalDAV server {settings.url} refused the login",
+                                  server=settings.url, source=settings.secret.source) from None  # fmt: skip
+    except Exception as exc:
+        raise UnavailableError(f"cannot list the calendars at {settings.url}: {exc}", server=settings.url) from None
+
+
+def _auth_headers(settings: CalendarSettings, token: str) -> dict[str, str]:
+    """OAuth2 (Google's CalDAV): the token as a bearer; else none (Basic auth from the password)."""
+    return {"Authorization": f"Bearer {token}"} if settings.secret.auth == "xoauth2" else {}
 
 
 def _calendars_hint(settings: CalendarSettings, password: str) -> str:

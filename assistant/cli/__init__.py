@@ -76,11 +76,11 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from assistant.cli import contract, cycle, demo, goals, mentors, status, tracking
+    from assistant.cli import contract, cycle, demo, goals, mentors, setup, status, tracking
 
     for command in (
         cycle.once, cycle.run, cycle.check_config, status.status, tracking.track, tracking.untrack,
-        goals.goal, contract.contract, mentors.mentor, mentors.outreach, demo.demo,
+        goals.goal, contract.contract, mentors.mentor, mentors.outreach, demo.demo, setup.init,
     ):  # fmt: skip
         main.add_command(command)
 

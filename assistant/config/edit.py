@@ -109,3 +109,15 @@ def update_goal(path: Path, goal_id: str, fields: dict[str, Any], *, remove: tup
                 del table[key]
 
     return _edit(path, change)
+
+
+def set_calendar_name(path: Path, name: str) -> Config:
+    """Set calendar.calendar, the display name of the calendar to use."""
+
+    def change(document: tomlkit.TOMLDocument) -> None:
+        table = document.get("calendar")
+        if not isinstance(table, Table):
+            raise ConfigError(["[calendar]: there is no calendar table"])
+        table["calendar"] = name
+
+    return _edit(path, change)

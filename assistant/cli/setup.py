@@ -1,0 +1,125 @@
+"""`init`: a first config for a real provider, asked for interactively or given as flags."""
+
+from __future__ import annotations
+
+import shlex
+
+import click
+
+from assistant.adapters import secrets
+from assistant.cli.context import AppContext, pass_app
+from assistant.config.edit import set_calendar_name
+from assistant.config.files import system_timezone, zone_ok
+from assistant.config.init import InitAnswers, write_initial_config
+from assistant.config.providers import PRESETS
+from assistant.config.validate import is_email
+from assistant.errors import AssistantError, UsageError
+
+
+def _server(text: str | None, default_port: int, security: str) -> tuple[str, int, str] | None:
+    if not text:
+        return None
+    host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+    if not port.isdigit():
+        host, port = text, str(default_port)
+    return host, int(port), security
+
+
+@click.command()
+@click.option("--provider", type=click.Choice(sorted(PRESETS)), help="Your mail provider (other: any IMAP server).")
+@click.option("--name", help="Your name, as mentors see it.")
+@click.option("--email", help="Your e-mail address.")
+@click.option("--role", help='What you are, for first e-mails: "first-year internal medicine resident".')
+@click.option("--timezone", help="Your time zone, like America/Denver (default: this machine's).")
+@click.option("--password-command", help="A command that prints the password (or, for Gmail and Microsoft 365, "
+              "an OAuth2 access token), like 'pass show mail/work'.")  # fmt: skip
+@click.option("--keyring", is_flag=True, help="Take the password from the system keyring instead.")
+@click.option("--calendar-url", help="Your CalDAV calendar's address (default: the provider's, where it has one).")
+@click.option("--imap-host", metavar="HOST[:PORT]", help="The IMAP server (for --provider other).")
+@click.option("--smtp-host", metavar="HOST[:PORT]", help="The SMTP server for the digest (optional).")
+@click.option("--security", type=click.Choice(["tls", "starttls", "plain"]), default="tls", show_default=True,
+              help="How to reach --imap-host (plain only to this machine).")  # fmt: skip
+@click.option("--non-interactive", is_flag=True, help="Ask nothing: take the flags, and fail on what is missing.")
+@click.option("--offline", is_flag=True, help="Do not log in to check the servers afterwards.")
+@click.option("--force", is_flag=True, help="Replace an existing config file.")
+@pass_app
+def init(app: AppContext, provider: str | None, name: str | None, email: str | None, role: str | None,
+         timezone: str | None, password_command: str | None, keyring: bool, calendar_url: str | None,
+         imap_host: str | None, smtp_host: str | None, security: str, non_interactive: bool, offline: bool,
+         force: bool) -> None:  # fmt: skip
+    """Write a first config (mode 0600) for your provider, then check it by logging in.
+
+    Asks for what it needs unless --non-interactive; never overwrites a config without --force."""
+    path = app.config_path
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists already", fix="Keep it, or add --force to replace it.")
+
+    def ask(value: str | None, prompt: str, default: str | None = None, option: str = "") -> str:
+        if value:
+            return value
+        if non_interactive:
+            if default is not None:
+                return default
+            raise UsageError(f"{option} is missing", fix=f"Give {option}, or leave out --non-interactive.")
+        return str(click.prompt(prompt, default=default))
+
+    provider = ask(provider, f"Mail provider ({', '.join(sorted(PRESETS))})", "other", "--provider")
+    if provider not in PRESETS:
+        raise UsageError(f"no provider {provider!r}", fix=f"Use one of: {', '.join(sorted(PRESETS))}.")
+    preset = PRESETS[provider]
+    name = ask(name, "Your name", None, "--name")
+    email = ask(email, "Your e-mail address", None, "--email")
+    if not is_email(email):
+        raise UsageError(f"{email!r} is not an e-mail address", fix="Give --email like alex.rivera@hospital.org.")
+    role = ask(role, "What you are (for first e-mails)", "resident", "--role")
+    timezone = ask(timezone, "Your time zone", system_timezone(), "--timezone")
+    if not zone_ok(timezone):
+        raise UsageError(f"{timezone!r} is not a time zone", fix="Give a name like America/Denver or Europe/Berlin.")
+    if provider == "other":
+        imap_host = ask(imap_host, "IMAP server (HOST or HOST:PORT)", None, "--imap-host")
+    if not non_interactive:
+        click.echo(f"\n{preset.sign_in}\n")
+    if not password_command and not keyring and not non_interactive:
+        what = "token" if preset.auth == "xoauth2" else "password"
+        password_command = click.prompt(f"A command that prints the {what} (empty: use the system keyring)",
+                                        default="", show_default=False) or None  # fmt: skip
+        keyring = password_command is None and preset.auth != "xoauth2"
+    if preset.caldav is None and not calendar_url and not non_interactive:
+        click.echo(preset.calendar_note or "Your provider has no CalDAV calendar known to mentor-assistant.")
+        calendar_url = click.prompt("A CalDAV calendar URL (empty: none)", default="", show_default=False) or None
+    port = 993 if security == "tls" else 143
+    answers = InitAnswers(
+        provider=provider, name=name, email=email, role=role, timezone=timezone,
+        password_command=tuple(shlex.split(password_command)) if password_command else (), keyring=keyring,
+        calendar_url=calendar_url, imap=_server(imap_host, port, security),
+        smtp=_server(smtp_host, 465 if security == "tls" else 587, "tls" if security == "tls" else security),
+    )  # fmt: skip
+    config = write_initial_config(path, answers, force=force)
+    click.echo(f"Wrote {path} (readable by you only).")
+    if preset.calendar_note:
+        click.echo(preset.calendar_note)
+    if offline:
+        click.echo("Next: `mentor-assistant check-config` logs in and shows what it found.")
+        return
+    from assistant.adapters.caldav import list_calendars
+    from assistant.mailbox import open_mailbox
+
+    with open_mailbox(config) as mailbox:
+        folders = mailbox.detect_folders()
+    click.echo(f"IMAP: logged in; Sent is {folders.sent!r}, Drafts {folders.drafts!r}, Trash {folders.trash!r}.")
+    if config.calendar is None:
+        return
+    cal = config.calendar
+    try:
+        found = list_calendars(cal, secrets.resolve(cal.secret, username=cal.username, host=cal.url))
+    except AssistantError as exc:
+        click.echo(f"CalDAV: {exc}. {exc.advice()}")
+        return
+    names = [n for n, _url in found if n]
+    click.echo("CalDAV: logged in; calendars: " + (", ".join(repr(n) for n in names) or "none yet"))
+    if names and not non_interactive:
+        choice = click.prompt("Which calendar should hold your goals and check-ins? (a new name creates it)",
+                              default=cal.calendar if cal.calendar in names else names[0])  # fmt: skip
+        if choice != cal.calendar:
+            set_calendar_name(path, choice)
+            click.echo(f"The calendar is {choice!r}.")

@@ -1,0 +1,90 @@
+"""`init`: a first config for every provider, valid as written; the online path against
+Dovecot and Radicale; never over an existing file."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+from assistant.config.providers import PRESETS
+from tests.conftest import MailUser
+
+
+def run(config, *args, input_text=None):
+    result = CliRunner().invoke(main, ["--config", str(config), *args], input=input_text)
+    return result.exit_code, result.output
+
+
+BASE = ["--name", "Alex Rivera", "--email", "alex.rivera@example.edu", "--role", "first-year resident",
+        "--timezone", "America/Denver", "--non-interactive", "--offline"]  # fmt: skip
+
+
+@pytest.mark.parametrize("provider", sorted(PRESETS))
+def test_every_preset_writes_a_config_that_check_config_accepts(tmp_path, provider):
+    config = tmp_path / "config.toml"
+    extra = ["--imap-host", "imap.hospital.org"] if provider == "other" else []
+    code, out = run(config, "init", "--provider", provider, *BASE, "--password-command", "pass show mail", *extra)
+    assert code == 0, out
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    code, out = run(config, "check-config", "--offline")
+    assert code == 0, out
+    data = tomllib.loads(config.read_text())
+    preset = PRESETS[provider]
+    if provider != "other":
+        assert data["mail"]["host"] == preset.imap[0] and data["mail"]["port"] == preset.imap[1]
+    if preset.auth == "xoauth2":
+        assert data["mail"]["auth"] == "xoauth2" and data["mail"]["token_command"] == ["pass", "show", "mail"]
+    if preset.caldav:
+        assert data["calendar"]["url"] == preset.caldav
+    else:
+        assert "calendar" not in data
+    if preset.local_part_login:
+        assert data["mail"]["username"] == "alex.rivera"
+    text = config.read_text()
+    assert "# mentor-assistant configuration." in text  # the packaged, commented example
+    assert "Dr. Jane Smith" not in text and "\nmentor = " not in text  # the example's people are not yours
+
+
+def test_microsoft_365_says_it_has_no_caldav(tmp_path):
+    code, out = run(tmp_path / "c.toml", "init", "--provider", "microsoft365", *BASE)
+    assert code == 0, out
+    assert "no CalDAV" in out and "no CalDAV" in (tmp_path / "c.toml").read_text()
+
+
+def test_init_never_overwrites_without_force(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("# mine\n")
+    code, out = run(config, "init", "--provider", "fastmail", *BASE)
+    assert code == 64 and "--force" in out
+    assert config.read_text() == "# mine\n"
+    code, out = run(config, "init", "--provider", "fastmail", *BASE, "--force")
+    assert code == 0, out
+
+
+def test_missing_answers_in_non_interactive_mode_are_usage_errors(tmp_path):
+    code, out = run(tmp_path / "c.toml", "init", "--provider", "gmail", "--non-interactive", "--offline")
+    assert code == 64 and "--name" in out
+
+
+@pytest.mark.integration
+def test_interactive_init_logs_in_and_lets_you_pick_the_calendar(dovecot, radicale, tmp_path):
+    user = MailUser(dovecot, "init-user@example.edu")
+    import caldav
+
+    client = caldav.DAVClient(url=radicale.url, username="init-user@example.edu", password="x")
+    client.principal().make_calendar(name="Residency")
+    config = tmp_path / "config.toml"
+    answers = "\n".join([
+        "other", "Alex Rivera", user.username, "resident", "America/Denver", f"127.0.0.1:{dovecot.port}",
+        f"echo {dovecot.password}", "Residency",
+    ]) + "\n"  # fmt: skip
+    code, out = run(config, "init", "--security", "plain", "--calendar-url", radicale.url, input_text=answers)
+    assert code == 0, out
+    assert "IMAP: logged in" in out and "'Residency'" in out
+    data = tomllib.loads(config.read_text())
+    assert data["calendar"]["calendar"] == "Residency"
+    code, out = run(config, "check-config")
+    assert code == 0, out
