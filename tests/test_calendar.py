@@ -51,13 +51,17 @@ def test_rendering_is_deterministic_and_uids_are_stable():
     kinds = by_kind(a)
     assert set(kinds) == {"due", "aim", "todo"}
     due, aim, todo = kinds["due"].ics, kinds["aim"].ics, kinds["todo"].ics
-    assert "DTSTART;VALUE=DATE:20261215" in due and "SUMMARY:Due to Dr. Jane Smith: First draft" in due
+    assert "DTSTART;VALUE=DATE:20261215" in due and "SUMMARY:Due: First draft" in due
+    assert "Promised to Dr. Jane Smith" in due
     assert "DTSTART;VALUE=DATE:20261208" in aim and "SUMMARY:Aim: First draft" in aim
     for text in (due, aim):
-        assert "TRANSP:TRANSPARENT" in text and "BEGIN:VALARM" in text and "TRIGGER:-PT15H" in text
+        assert "TRANSP:TRANSPARENT" in text and "BEGIN:VALARM" in text
         assert "Measure: 3-5 pages" in text
+    # Reminders the day before at 09:00 in Denver (16:00 UTC), which apps show as such.
+    assert "20261214T160000Z" in due and "20261207T160000Z" in aim
     assert "Your own target is Tue Dec 8" in due.replace("\r\n ", "") and "Dec 15" in aim.replace("\r\n ", "")
-    assert "BEGIN:VTODO" in todo and "DUE;VALUE=DATE:20261215" in todo and "PRIORITY:1" in todo
+    assert "BEGIN:VTODO" in todo and "DUE;VALUE=DATE:20261208" in todo and "PRIORITY:1" in todo
+    assert "Dec 15" in todo.replace("\r\n ", "")
     assert "CATEGORIES:Mentorship" in todo and "STATUS:NEEDS-ACTION" in todo
     assert "DTSTAMP:" in todo and "LAST-MODIFIED:" in todo and "SEQUENCE:0" in todo
 
@@ -68,7 +72,7 @@ def test_a_vevent_only_calendar_gets_no_task():
 
 def test_done_goals_stay_visible_marked_done():
     kinds = by_kind(desired_objects(config([{**GOAL, "done": "2026-12-01"}]), now=NOW))
-    assert "SUMMARY:Done Dec 1: Due to Dr. Jane Smith: First draft" in kinds["due"].ics.replace("\r\n ", "")
+    assert "SUMMARY:Done Dec 1: Due: First draft" in kinds["due"].ics.replace("\r\n ", "")
     assert "STATUS:COMPLETED" in kinds["todo"].ics and "PERCENT-COMPLETE:100" in kinds["todo"].ics
 
 
@@ -85,7 +89,7 @@ def test_hash_ignores_how_a_server_rewrites_the_object():
          *lines[event_end + 1 :]]
     ).replace("PRODID:-//mentor-assistant", "PRODID:-//other")  # fmt: skip
     assert content_hash(rewritten) == obj.hash
-    assert content_hash(rewritten.replace("SUMMARY:Due to", "SUMMARY:Moved")) != obj.hash
+    assert content_hash(rewritten.replace("SUMMARY:Due:", "SUMMARY:Moved:")) != obj.hash
 
 
 def test_reconcile_creates_updates_deletes_and_bumps_sequence_only_when_significant():

@@ -71,14 +71,14 @@ def test_the_agenda_before_and_after_a_goal_is_done():
     config = example()
     start = datetime.fromisoformat("2027-02-02T16:00:00-07:00")
     before = agenda(config, start=start)
-    assert before == ["Overdue: First draft of the QI proposal (Alex, promised Tue Jan 26): what is in the way?"]
+    assert before == ["Overdue: First draft of the QI proposal (you, promised Tue Jan 26): what is in the way?"]
     done = replace(config, goals=(replace(config.goals[0], done=date(2027, 1, 25)),))
     assert agenda(done, start=start) == [
-        "Done since the last check-in: First draft of the QI proposal (Alex, Mon Jan 25)"
+        "Done since the last check-in: First draft of the QI proposal (you, Mon Jan 25)"
     ]
     early = datetime.fromisoformat("2027-01-05T16:00:00-07:00")
     assert agenda(config, start=early) == [
-        "Due before the next check-in: First draft of the QI proposal (Alex, by Tue Jan 26)"
+        "Due before the next check-in: First draft of the QI proposal (you, by Tue Jan 26)"
     ]
 
 
@@ -160,7 +160,7 @@ def test_checkins_agenda_and_review_on_the_server(kind, request, mail_user, tmp_
     text = khal_list(tmp_path, local, "2027-02-01", "90d")
     for day in ("2027-02-02", "2027-03-02", "2027-03-30", "2027-04-27"):
         block = text.split(day, 1)[1].split("\n", 2)[1]
-        assert block.strip().startswith("16:00-16:30 Mentorship check-in with Dr. Jane Smith"), (day, text)
+        assert block.strip().startswith("16:00-16:30 Check-in: Dr. Smith"), (day, text)
     print("\n" + text)
 
     # After the review date the contract is up for review.

@@ -29,5 +29,6 @@ def test_the_demo_tells_the_story(imap):
     assert "nothing to do" in tail
     assert "paused" in text and "is away (automatic reply)" in text
     assert "This week's digest, sent to you" in text
-    assert "(all day)  Due to your mentor: First draft of the QI proposal" in tail
+    assert "(all day)  Due: First draft of the QI proposal" in tail
+    assert "Check-in: Dr. Smith" in tail and "Review: mentorship with Dr. Smith" in tail
     assert "0 to anyone but you" in tail

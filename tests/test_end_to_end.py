@@ -174,8 +174,8 @@ def test_once_acts_on_the_three_requests_and_the_goal(mail_user, radicale, tmp_p
     objects = calendar_objects(radicale.url, mail_user.username.split("@")[0])
     texts = [data for _etag, data in objects.values()]
     assert len(texts) == 3  # Radicale takes tasks: the two events and a VTODO
-    assert any("BEGIN:VTODO" in t and "DUE;VALUE=DATE:20261215" in t for t in texts)
-    assert any("DTSTART;VALUE=DATE:20261215" in t and "Due to" in t for t in texts)
+    assert any("BEGIN:VTODO" in t and "DUE;VALUE=DATE:20261208" in t for t in texts)
+    assert any("DTSTART;VALUE=DATE:20261215" in t and "SUMMARY:Due:" in t for t in texts)
     assert any("DTSTART;VALUE=DATE:20261208" in t and "Aim: First draft" in t for t in texts)
 
     # A second cycle with nothing new writes nothing to either server.

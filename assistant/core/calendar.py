@@ -14,7 +14,8 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Component, Event, Todo
 
@@ -151,7 +152,23 @@ def display_alarm(text: str, before: timedelta) -> Alarm:
     return alarm
 
 
-def _all_day(uid: str, summary: str, day: date, description: str, marker: str, now: datetime) -> str:
+def day_before_at_nine(day: date, tz: ZoneInfo) -> datetime:
+    """09:00 local time the day before `day`, in UTC: an absolute alarm, which calendar apps
+    show as "the day before at 09:00" (a relative one on an all-day event reads "15 hours before")."""
+    return datetime.combine(day - timedelta(days=1), time(9, 0), tzinfo=tz).astimezone(UTC)
+
+
+def at_time_alarm(text: str, when: datetime) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", when)
+    return alarm
+
+
+def _all_day(
+    uid: str, summary: str, day: date, description: str, marker: str, now: datetime, tz: ZoneInfo
+) -> str:
     cal = new_calendar()
     event = Event()
     stamp(event, uid, now)
@@ -162,12 +179,12 @@ def _all_day(uid: str, summary: str, day: date, description: str, marker: str, n
     event.add("transp", "TRANSPARENT")
     event.add("categories", ["Mentorship"])
     event.add(MARKER, marker)
-    event.add_component(display_alarm(f"Tomorrow: {summary}", timedelta(hours=15)))  # 09:00 the day before
+    event.add_component(at_time_alarm(f"Tomorrow: {summary}", day_before_at_nine(day, tz)))
     cal.add_component(event)
     return str(cal.to_ical().decode())
 
 
-def _todo(uid: str, goal: Goal, due: date, description: str, marker: str, now: datetime) -> str:
+def _todo(uid: str, goal: Goal, due: date, description: str, marker: str, now: datetime, tz: ZoneInfo) -> str:
     cal = new_calendar()
     todo = Todo()
     stamp(todo, uid, now)
@@ -183,6 +200,7 @@ def _todo(uid: str, goal: Goal, due: date, description: str, marker: str, now: d
         todo.add("percent-complete", 100)
     else:
         todo.add("status", "NEEDS-ACTION")
+        todo.add_component(at_time_alarm(f"Tomorrow is your aim: {goal.title}", day_before_at_nine(due, tz)))
     todo.add(MARKER, marker)
     cal.add_component(todo)
     return str(cal.to_ical().decode())
@@ -210,22 +228,26 @@ def goal_objects(
     measure = f"Measure: {goal.measure}\n" if goal.measure else ""
     who = mentor_name(settings)
     basis = basis or goal_basis(goal)
+    # Short titles, the words that tell entries apart first (month views cut them short).
     specs = [
-        (ObjectKind.DUE, f"{done}Due to {who}: {goal.title}", dates.promised,
+        (ObjectKind.DUE, f"{done}Due: {goal.title}", dates.promised,
          f"{measure}Promised to {who}. Your own target is {_fmt(dates.target)}."),
         (ObjectKind.AIM, f"{done}Aim: {goal.title}", dates.target,
          f"{measure}Your private target. Promised to {who} for {_fmt(dates.promised)}."),
     ]  # fmt: skip
+    tz = settings.tz
     out = []
     for kind, summary, day, desc in specs:
         uid = object_uid(settings, "goal", goal.id, kind)
-        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", now)
+        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", now, tz)
         out.append(_desired(uid, kind, goal.id, ics, day, basis, f"{summary} ({_fmt(day)})"))
     if vtodo:
+        # The task is due on your own aim: a task app shows it late from then on, not only
+        # once the promise to your mentor is broken.
         uid = object_uid(settings, "goal", goal.id, "todo")
-        desc = f"{measure}Promised to {who} for {_fmt(dates.promised)}; aim for {_fmt(dates.target)}."
-        ics = _todo(uid, goal, dates.promised, desc, f"goal:{goal.id}:todo", now)
-        out.append(_desired(uid, ObjectKind.TODO, goal.id, ics, dates.promised, basis, f"task {goal.title}"))
+        desc = f"{measure}Your aim: {_fmt(dates.target)}. Promised to {who} for {_fmt(dates.promised)}."
+        ics = _todo(uid, goal, dates.target, desc, f"goal:{goal.id}:todo", now, tz)
+        out.append(_desired(uid, ObjectKind.TODO, goal.id, ics, dates.target, basis, f"task {goal.title}"))
     return out
 
 

@@ -46,7 +46,7 @@ def up_for_review(settings: Settings, *, now: datetime) -> bool:
 
 def _owner(goal: Goal, settings: Settings) -> str:
     if goal.owner in ("me", "", settings.me.email):
-        return settings.me.name.split()[0] if settings.me.name else "me"
+        return "you"
     mentor = settings.mentor_for(goal.owner) if "@" in goal.owner else None
     return mentor.name if mentor else goal.owner
 
@@ -75,7 +75,7 @@ def agenda(settings: Settings, *, start: datetime) -> list[str]:
         elif promised < following:
             due.append(f"Due before the next check-in: {goal.title} ({who}, by {_fmt(promised)})")
         else:
-            rest.append(f"Later: {who} is doing {goal.title} by {_fmt(promised)}")
+            rest.append(f"Later: {goal.title} ({who}, by {_fmt(promised)})")
     return [*done, *overdue, *due, *rest] or ["No goals yet: agree on the first one."]
 
 

@@ -26,6 +26,7 @@ from assistant.core.calendar import (
     stamp,
 )
 from assistant.core.checkins import agenda, first_checkin, next_checkin
+from assistant.core.draft import salutation
 from assistant.core.settings import Contract, Settings
 from assistant.core.state import ObjectKind
 
@@ -46,12 +47,17 @@ def _mentor(settings: Settings) -> str:
     return mentor.name if mentor and mentor.name else settings.contract.mentor
 
 
+def _short(settings: Settings) -> str:
+    """The mentor as a calendar title names them: "Dr. Smith"."""
+    return salutation(_mentor(settings)) or _mentor(settings)
+
+
 def _checkin_event(settings: Settings, uid: str, start: datetime, now: datetime, *, description: str) -> Event:
     contract = settings.contract
     assert contract is not None
     event = Event()
     stamp(event, uid, now)
-    event.add("summary", f"Mentorship check-in with {_mentor(settings)}")
+    event.add("summary", f"Check-in: {_short(settings)}")
     event.add("dtstart", start)
     event.add("dtend", start + contract.duration)
     if contract.location:
@@ -112,7 +118,7 @@ def review_event(settings: Settings, *, now: datetime) -> DesiredObject | None:
     cal = new_calendar()
     event = Event()
     stamp(event, uid, now)
-    summary = f"Mentorship review with {_mentor(settings)}"
+    summary = f"Review: mentorship with {_short(settings)}"
     event.add("summary", summary)
     event.add("dtstart", contract.review)
     event.add("dtend", contract.review + timedelta(days=1))

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -34,6 +34,7 @@ import imapclient
 from assistant import clock
 from assistant.adapters.store import Store
 from assistant.config import load_config
+from assistant.core.settings import WEEKDAYS
 from assistant.cycle import run_cycle
 from assistant.demo.servers.smtp_sink import SmtpSink
 from assistant.errors import EX_OK, EX_UNAVAILABLE
@@ -146,6 +147,19 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         [tracking]
         since = {start.date().isoformat()}
 
+        [contract]
+        mentor = "{FACULTY["smith"][1]}"
+        start = {(start + timedelta(days=7)).date().isoformat()}
+        every = "2w"
+        weekday = "{WEEKDAYS[(start + timedelta(days=8)).weekday()]}"
+        time = "16:00"
+        duration = "30m"
+        location = "Heme/Onc conference room"
+        review = {(start + timedelta(days=7 + 13 * 7)).date().isoformat()}
+        my_goals = ["a first-author QI abstract on inpatient anticoagulation"]
+        my_expectations = ["feedback on drafts within a week"]
+        mentor_expectations = ["I bring an agenda to every check-in"]
+
         [[goals]]
         id = "qi-proposal"
         title = "First draft of the QI proposal"
@@ -246,8 +260,10 @@ def run_demo(*, keep: bool = False, imap: str = "auto", echo: Callable[[str], An
 
 def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], Any], started: float) -> int:
     tz = ZoneInfo(TZ)
-    today = clock.now().astimezone(tz)
-    monday = (today - timedelta(days=today.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    # The story ends today, so a mail client or calendar app connected with --keep shows it
+    # where it belongs: five weeks ago until now.
+    today = clock.now().astimezone(tz).replace(hour=9, minute=0, second=0, microsecond=0)
+    monday = today - timedelta(days=35)
     config_path = workdir / "config.toml"
     config_path.write_text(_config_text(servers, workdir / "state.json", monday))
     config_path.chmod(0o600)  # it holds the demo's password
@@ -255,7 +271,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     story = Story(servers)
     story.ensure_folders()
     echo(f"mentor-assistant demo: IMAP by {servers.imap_kind}, CalDAV by Radicale, SMTP by aiosmtpd, all on 127.0.0.1.")
-    echo(f"Simulated time starts {_fmt(monday)} ({TZ}); five weeks follow.\n")
+    echo(f"Simulated time starts {_fmt(monday)} ({TZ}); five weeks follow, ending today.\n")
 
     def day(n: int, hour: int = 9, minute: int = 0) -> datetime:
         return monday + timedelta(days=n, hours=hour - 9, minutes=minute)
@@ -362,13 +378,18 @@ def _show_calendar(url: str, echo: Callable[[str], Any]) -> None:
     principal: Any = client.principal()  # type: ignore[no-untyped-call]
     calendar = next(c for c in principal.calendars() if c.get_display_name() == "Mentorship")
     echo("\n    The Mentorship calendar now holds:")
-    entries = []
+    entries: list[tuple[date, str, str]] = []
     for obj in calendar.objects(load_objects=True):
         for event in Calendar.from_ical(obj.data).walk("VEVENT"):
+            if event.get("recurrence-id") is not None:
+                continue  # the next check-in's agenda: shown with its series
             start = event.decoded("dtstart")
-            entries.append((start, str(event.get("summary"))))
-    for start, summary in sorted(entries):
-        echo(f"      {start:%a %b} {start.day}, {start.year}  (all day)  {summary}")
+            when = "(all day)" if not isinstance(start, datetime) else f"{start:%H:%M}" + (
+                ", repeating" if event.get("rrule") else "")  # fmt: skip
+            day = start.date() if isinstance(start, datetime) else start
+            entries.append((day, when, str(event.get("summary"))))
+    for day, when, summary in sorted(entries):
+        echo(f"      {day:%a %b} {day.day}, {day.year}  {when}  {summary}")
 
 
 def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -> None:
@@ -380,7 +401,7 @@ def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -
         The servers stay up until you press Ctrl-C.
           Mail client (IMAP):  host 127.0.0.1, port {servers.imap_port}, no encryption,
                                user {USER}, password {PASSWORD}
-          Calendar app:        CalDAV {servers.caldav_url}alex/  (user alex, any password)
+          Calendar app:        CalDAV {_calendar_url(workdir) or servers.caldav_url}  (user alex, any password)
           SMTP (kept, never delivered): 127.0.0.1 port {servers.smtp.port}
           Config and state:    {workdir}
           Try:                 {_command()} --config {workdir / "config.toml"} status
@@ -392,6 +413,11 @@ def _keep_running(servers: Servers, workdir: Path, echo: Callable[[str], Any]) -
     except KeyboardInterrupt:
         pass
     echo("Stopping the servers.")
+
+
+def _calendar_url(workdir: Path) -> str:
+    """The Mentorship calendar's own URL, as the cycles found it."""
+    return Store(workdir / "state.json").read().meta.calendar.url or ""
 
 
 def _command() -> str:
