@@ -176,9 +176,12 @@ def test_checkins_agenda_and_review_on_the_server(kind, request, mail_user, tmp_
 def test_the_contract_proposal_is_a_draft_written_once(mail_user, tmp_path):
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=CONTRACT, mentors=MENTOR)
     code, out = run(config, "contract", "draft", now=FEB1)
+    assert code == 64 and "has not answered any of your e-mails yet" in out and "--anyway" in out
+    assert mail_user.messages("Drafts") == {}
+    code, out = run(config, "contract", "draft", "--anyway", now=FEB1)
     assert code == 0, out
     assert "is in Drafts: review it and send it" in out
-    code, out = run(config, "contract", "draft", now=FEB1 + timedelta(minutes=5))
+    code, out = run(config, "contract", "draft", "--anyway", now=FEB1 + timedelta(minutes=5))
     assert "already in Drafts" in out
     (item,) = mail_user.messages("Drafts").values()
     assert b"\\Draft" in item[b"FLAGS"] and b"\\Seen" in item[b"FLAGS"]
@@ -199,5 +202,5 @@ def test_the_contract_proposal_is_a_draft_written_once(mail_user, tmp_path):
         c.append("Sent", item[b"BODY[]"], flags=[b"\\Seen"])
         c.add_flags(uids, [b"\\Deleted"])
         c.uid_expunge(uids)
-    assert "was already sent" in run(config, "contract", "draft", now=FEB1 + timedelta(days=1))[1]
+    assert "was already sent" in run(config, "contract", "draft", "--anyway", now=FEB1 + timedelta(days=1))[1]
     assert mail_user.messages("Drafts") == {}

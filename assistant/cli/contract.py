@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
-from assistant.core.contract_doc import plan_proposal, proposal_message_id, render_contract
+from assistant.core.contract_doc import mentor_has_answered, plan_proposal, proposal_message_id, render_contract
 from assistant.core.plan import Plan
 from assistant.core.settings import Settings
 from assistant.core.state import State
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, UsageError
 from assistant.mailbox import Mailbox
 from assistant.template_files import load_templates
 
@@ -37,12 +37,20 @@ def render(app: AppContext, fmt: str) -> None:
 
 
 @contract.command("draft")
+@click.option("--anyway", is_flag=True, help="Propose it although the mentor has not answered by e-mail yet.")
 @DRY_RUN
 @pass_app
-def draft(app: AppContext, dry_run: bool) -> None:
+def draft(app: AppContext, anyway: bool, dry_run: bool) -> None:
     """Write a draft to the mentor proposing the contract (never sent: you send it)."""
     settings = _settings(app)
     templates = load_templates(app.config.templates_dir)
+    assert settings.contract is not None
+    if not anyway and not mentor_has_answered(settings, app.store.read()):
+        raise UsageError(
+            f"{settings.contract.mentor} has not answered any of your e-mails yet",
+            fix="A contract proposal comes after the mentor said yes. If they did (in person, on the phone), "
+            "add --anyway.",
+        )
 
     def build(_state: State, mailbox: Mailbox | None) -> Plan:
         assert mailbox is not None

@@ -24,6 +24,7 @@ from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_ad
 from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Settings
+from assistant.core.state import RequestState, State
 
 
 def _day(value: Any) -> str:
@@ -88,6 +89,14 @@ def render_contract(templates: dict[str, str], fmt: str, settings: Settings) -> 
     return env.get_template(f"contract.{fmt}.j2").render(**contract_context(settings))
 
 
+def mentor_has_answered(settings: Settings, state: State) -> bool:
+    """Whether the contract's mentor answered one of the resident's requests (a proposal comes after a yes)."""
+    assert settings.contract is not None
+    mentor = settings.mentor_for(settings.contract.mentor)
+    addresses = {e.lower() for e in mentor.emails} if mentor else {settings.contract.mentor.lower()}
+    return any(r.state == RequestState.REPLIED and r.mentor.lower() in addresses for r in state.requests.values())
+
+
 def proposal_message_id(settings: Settings) -> str:
     """The proposal draft's Message-ID: one per version of the contract."""
     assert settings.contract is not None
@@ -116,7 +125,7 @@ def compose_proposal(templates: dict[str, str], settings: Settings, *, now: date
     msg["From"] = header_address(settings.me.name, settings.me.email)
     msg["To"] = header_address(context["mentor"]["name"], settings.contract.mentor)
     msg["Subject"] = "Our mentorship agreement: a proposal"
-    msg["Date"] = format_datetime(now)
+    msg["Date"] = format_datetime(now.astimezone(settings.tz))
     msg["Message-ID"] = message_id
     msg[DRAFT_HEADER] = f"contract={message_id.split('.')[2].split('@')[0]}"
     msg.set_content(f"{letter}\n{'-' * 60}\n\n{markdown}", charset="utf-8")

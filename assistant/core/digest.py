@@ -139,7 +139,7 @@ def compose_digest(
     msg["From"] = address
     msg["To"] = address
     msg["Subject"] = f"Mentorship digest, {now.astimezone(settings.tz):%a %b} {now.astimezone(settings.tz).day}"
-    msg["Date"] = format_datetime(now)
+    msg["Date"] = format_datetime(now.astimezone(settings.tz))
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: nobody should auto-reply to this
     msg["X-Mentor-Assistant"] = f"digest={period}"

@@ -60,6 +60,15 @@ def parse_draft_header(value: str) -> tuple[str, int] | None:
     return (match.group(1), int(match.group(2))) if match else None
 
 
+_MINUTES = re.compile(r"\b(\d{1,3})[- ]?(?:minutes?|mins?)\b", re.IGNORECASE)
+
+
+def meeting_minutes(text: str | None) -> int | None:
+    """The length of meeting a message asked for ("20 minutes"), or None when it asked for none."""
+    match = _MINUTES.search(text or "")
+    return int(match.group(1)) if match and 0 < int(match.group(1)) <= 180 else None
+
+
 def template_name(round_no: int, rounds: int) -> str:
     """Which template a round uses: followup-1, followup-2 (and later rounds), closing."""
     if round_no > rounds:
@@ -79,6 +88,7 @@ class DraftContext:
     round: int
     rounds: int
     closing: bool
+    minutes: int | None = None  # the length of meeting the request asked for, asked for again
 
 
 @functools.lru_cache(maxsize=8)
@@ -108,6 +118,7 @@ def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
         "round": ctx.round,
         "rounds": ctx.rounds,
         "closing": ctx.closing,
+        "minutes": ctx.minutes,
     }
     text = env.get_template(name).render(**values)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
@@ -171,7 +182,7 @@ def compose_followup(
     if cc:
         msg["Cc"] = [_header_address(a) for a in cc]
     msg["Subject"] = "Re: " + sanitize(strip_reply_prefixes(ctx.subject), 900)
-    msg["Date"] = format_datetime(now)
+    msg["Date"] = format_datetime(now.astimezone(ctx.sent_at.tzinfo))
     msg["Message-ID"] = message_id
     msg.set_content(text, charset="utf-8")
     chain = [*last_sent.references, last_sent.message_id] if last_sent.references else [last_sent.message_id]

@@ -443,6 +443,7 @@ def _new_round(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, r
         round=round_no,
         rounds=settings.followup.rounds,
         closing=round_no > settings.followup.rounds,
+        minutes=drafts.meeting_minutes(source.body),
     )
     raw = drafts.compose_followup(
         templates=ctx.templates, ctx=context, request_id=record.id, last_sent=last, to=to, cc=cc,

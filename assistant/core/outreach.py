@@ -72,7 +72,7 @@ def compose_outreach(
     msg["From"] = header_address(settings.me.name, settings.me.email)
     msg["To"] = header_address(name, mentor.email)
     msg["Subject"] = sanitize(outreach_subject(mentor), 300)
-    msg["Date"] = format_datetime(now)
+    msg["Date"] = format_datetime(now.astimezone(settings.tz))
     msg["Message-ID"] = message_id
     msg[DRAFT_HEADER] = f"outreach={mentor.email.lower()}"
     msg.set_content(_tidy(body), charset="utf-8")
