@@ -27,6 +27,8 @@ LONG = bool(os.environ.get("MENTOR_ASSISTANT_LONG"))
 def budget(short: int, long: int) -> int:
     """The size of a soak run: `short` in CI, `long` when run by hand with MENTOR_ASSISTANT_LONG=1."""
     return long if LONG else short
+
+
 _counter = itertools.count()
 PASSWORD = "Pw-dovecot-7f3a9c"  # distinctive, so a leak into a log line is found
 

@@ -61,7 +61,6 @@ def start(config: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-
 def test_run_acts_reloads_refuses_a_twin_and_stops_on_sigterm(mail_user, tmp_path):
     seed(mail_user)
     config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)

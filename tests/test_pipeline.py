@@ -119,4 +119,3 @@ def test_applying_a_plan_twice_changes_nothing_the_second_time(tmp_path_factory,
         after = {n: {u: (m.raw, frozenset(m.flags)) for u, m in f.messages.items()} for n, f in server.folders.items()}
         assert after == before
     assert len(server.folders["Drafts"].messages) <= 1
-

@@ -280,12 +280,15 @@ def test_tracking_a_message_that_is_not_in_sent_says_so(mail_user, config):
 
 def test_a_calendar_url_with_a_user_name_is_refused(mail_user, tmp_path):
     cfg = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)
-    cfg.write_text(cfg.read_text() + textwrap.dedent("""
+    cfg.write_text(
+        cfg.read_text()
+        + textwrap.dedent("""
         [calendar]
         url = "http://localhost:80@evil.example/"
         username = "u"
         password = "p"
-    """))
+    """)
+    )
     code, out = cli(cfg, "check-config", "--offline")
     assert code == 78 and "calendar.url" in out
 

@@ -352,5 +352,3 @@ def _v1_to_v2(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[st
         for key in ("to", "cc"):
             doc[key] = doc.get(key) or []
     return out
-
-

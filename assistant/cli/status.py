@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import click
@@ -17,62 +17,87 @@ from assistant.core.status import build_status
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable document (see the README).")
+@click.option("--why", "why", is_flag=True, help="Under each request, say why it is where it is.")
 @pass_app
-def status(app: AppContext, as_json: bool) -> None:
-    """Requests, goals, the next check-in and mentors (never changes anything)."""
+def status(app: AppContext, as_json: bool, why: bool) -> None:
+    """What needs you now, then requests, goals, the next check-in and mentors (never changes anything)."""
     state = app.store.read()
     doc = build_status(app.settings, state.requests, now=app.now, overrides=state.overrides, manual=state.meta.manual)
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    print_status(doc)
+    print_status(doc, app.settings.tz, why=why)
 
 
-def print_status(doc: dict[str, Any]) -> None:
-    console = Console()
-    table = Table(title="Requests", title_justify="left", expand=False)
-    for column in ("mentor", "subject", "sent", "state", "round", "next", "why"):
-        table.add_column(column, overflow="fold")
-    for r in doc["requests"]:
-        sent, due = _short(r["sent_at"]), _short(r["next_action_at"])
-        table.add_row(r["mentor"], escape(r["subject"]), sent, r["state"], str(r["round"]), due, escape(r["why"]))
-    if not doc["requests"]:
-        console.print("No requests tracked yet.")
+def print_status(doc: dict[str, Any], tz: tzinfo, *, why: bool = False, console: Console | None = None) -> None:
+    """The human view: what needs you now first, then requests, goals, the check-in and mentors.
+
+    Laid out for an 80-column terminal: dates never wrap, long subjects and reasons do.
+    """
+    console = console or Console()
+    needs = doc.get("needs_you_now", [])
+    if needs:
+        console.print("[bold]Needs you now[/]")
+        items = Table.grid(padding=(0, 1))
+        items.add_column(no_wrap=True)
+        items.add_column(overflow="fold")
+        for item in needs:
+            items.add_row(" •", escape(item["text"]))
+        console.print(items)
     else:
+        console.print("[bold]Nothing needs you now.[/]")
+    console.print()
+    if doc["requests"]:
+        table = Table(title="Requests", title_justify="left", expand=False)
+        table.add_column("mentor", max_width=20, overflow="ellipsis")
+        table.add_column("subject and why" if why else "subject", overflow="fold", ratio=1)
+        table.add_column("state", no_wrap=True)
+        table.add_column("next", no_wrap=True)
+        for r in doc["requests"]:
+            state = r["state"].replace("_", " ") + (f" ({r['round']})" if r["round"] else "")
+            about = escape(r["subject"]) + (f"\n[dim]{escape(r['why'])}[/]" if why and r["why"] else "")
+            table.add_row(escape(r.get("mentor_name") or r["mentor"]), about, state, _short(r["next_action_at"], tz))
         console.print(table)
-    for item in doc.get("tracked_by_hand", []):
-        if not item["found"]:
-            console.print(f"Tracked by hand, not found in Sent yet: {escape(item['message_id'])}")
+    else:
+        console.print("No requests tracked yet.")
     if doc["goals"]:
         goals = Table(title="Goals", title_justify="left")
-        for column in ("id", "title", "target (yours)", "promised", "status"):
-            goals.add_column(column)
+        goals.add_column("id", overflow="fold")
+        goals.add_column("title", overflow="fold", ratio=1)
+        for column in ("your aim", "promised", "status"):
+            goals.add_column(column, no_wrap=True)
         for g in doc["goals"]:
             state = g["status"] + (" (overdue)" if g.get("overdue") else "")
-            note = f"\n{escape(g['note'])}" if g.get("note") else ""
-            goals.add_row(g["id"], escape(g["title"]), g["target"], g["deadline"], state + note)
+            note = f"\n[dim]{escape(g['note'])}[/]" if g.get("note") else ""
+            goals.add_row(g["id"], escape(g["title"]) + note, g["target"], g["deadline"], state)
         console.print(goals)
-    if doc.get("contract") and doc["contract"]["up_for_review"]:
-        console.print(f"[bold yellow]Contract:[/] {escape(doc['contract']['why'])}")
     for c in doc["checkins"]:
-        console.print(f"[bold]Next check-in[/] {_short(c['start'])}")
+        console.print(f"[bold]Next check-in[/] {_short(c['start'], tz)}")
+        agenda = Table.grid(padding=(0, 1))
+        agenda.add_column(no_wrap=True)
+        agenda.add_column(overflow="fold")
         for item in c["agenda"]:
-            console.print(f"  - {escape(item)}")
+            agenda.add_row(" -", escape(item))
+        console.print(agenda)
     if doc["mentors"]:
         mentors = Table(title="Mentors", title_justify="left")
-        for column in ("name", "email", "stage", "contacted", "suggested"):
-            mentors.add_column(column, overflow="fold")
+        mentors.add_column("name", overflow="fold")
+        mentors.add_column("email", overflow="fold")
+        mentors.add_column("stage", no_wrap=True)
+        mentors.add_column("contacted", no_wrap=True)
+        mentors.add_column("suggested", overflow="fold")
         for m in doc["mentors"]:
             contacted = (m.get("contacted_at") or "-")[:10]
             mentors.add_row(escape(m["name"]), m["email"], m["stage"], contacted, escape(", ".join(m["suggested"])))
         console.print(mentors)
 
 
-def _short(iso: str | None) -> str:
+def _short(iso: str | None, tz: tzinfo) -> str:
     if not iso:
         return "-"
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
+    moment = moment.astimezone(tz)
     return f"{moment:%a %b} {moment.day} {moment:%H:%M}"

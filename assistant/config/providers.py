@@ -101,7 +101,7 @@ PRESETS: dict[str, Preset] = {
         auth="password",
         sign_in=(
             "Fastmail needs an app password (not on the Basic plan): Settings > Privacy & Security > "
-            "Integrations > New App Password, access \"Mail, Contacts & Calendars\", then Generate."
+            'Integrations > New App Password, access "Mail, Contacts & Calendars", then Generate.'
         ),
         caldav="https://caldav.fastmail.com/",
         tasks=True,

@@ -166,9 +166,7 @@ def at_time_alarm(text: str, when: datetime) -> Alarm:
     return alarm
 
 
-def _all_day(
-    uid: str, summary: str, day: date, description: str, marker: str, now: datetime, tz: ZoneInfo
-) -> str:
+def _all_day(uid: str, summary: str, day: date, description: str, marker: str, now: datetime, tz: ZoneInfo) -> str:
     cal = new_calendar()
     event = Event()
     stamp(event, uid, now)

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from assistant.core.attention import day_text, mentor_name, needs_you_now
 from assistant.core.draft import NAMESPACE, POLICY, header_address
 from assistant.core.settings import Settings
 from assistant.core.state import WAITING_STATES, RequestRecord
@@ -75,14 +76,13 @@ def digest_sections(
     today = now.astimezone(settings.tz).date()
     this_week_end = today + timedelta(days=6 - today.weekday())
     next_week_end = this_week_end + timedelta(days=7)
-    needs, waiting, answered, suggested = [], [], [], []
+    attention = needs_you_now(settings, records, status, now=now)
+    needs = [a.text for a in attention]
+    mentioned = {a.ref for a in attention if a.kind == "goal"}
+    waiting, answered, suggested = [], [], []
     for r in sorted(records, key=lambda r: r.sent_at):
-        who = _name(settings, r.mentor)
-        if r.state == S.DRAFTED and r.draft is not None:
-            needs.append(f"A follow-up to {who} about “{r.subject}” is waiting in Drafts: review and send it.")
-        elif r.state == S.BOUNCED:
-            needs.append(f"Your message to {who} about “{r.subject}” bounced: check the address.")
-        elif r.state in WAITING_STATES:
+        who = mentor_name(settings, r.mentor)
+        if r.state in WAITING_STATES:
             since = r.last_sent_at
             extra = " (away; paused)" if r.state == S.PAUSED else ""
             waiting.append(f"{who}: “{r.subject}”, {_days(since, now)} days since your last message{extra}.")
@@ -96,13 +96,11 @@ def digest_sections(
     goals = []
     for g in status.get("goals", []):
         target, promised = date.fromisoformat(g["target"]), date.fromisoformat(g["deadline"])
-        if g["status"] == "done":
+        if g["status"] == "done" or g["id"] in mentioned:
             continue
-        if promised < today:
-            goals.append(f"Overdue: {g['title']} (promised {_fmt(promised)}).")
-        elif target <= next_week_end or promised <= next_week_end:
+        if target <= next_week_end or promised <= next_week_end:
             when = "this week" if min(target, promised) <= this_week_end else "next week"
-            goals.append(f"{g['title']}: aim for {_fmt(target)}, promised {_fmt(promised)} ({when}).")
+            goals.append(f"{g['title']}: aim for {day_text(target)}, promised {day_text(promised)} ({when}).")
     checkin = []
     for c in status.get("checkins", [])[:1]:
         start = datetime.fromisoformat(c["start"]).astimezone(settings.tz)
@@ -116,15 +114,6 @@ def digest_sections(
         "Goals this week and next": goals,
         "Next check-in": checkin,
     }
-
-
-def _name(settings: Settings, address: str) -> str:
-    mentor = settings.mentor_for(address)
-    return mentor.name if mentor and mentor.name else address
-
-
-def _fmt(day: date) -> str:
-    return f"{day:%a %b} {day.day}"
 
 
 def compose_digest(

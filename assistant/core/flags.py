@@ -44,9 +44,7 @@ def mark(record: RequestRecord, root: MailMessage | None, keyword: str, *, keywo
     return [AddFlags(root.folder, root.uid, root.message_id, (keyword,), record.id)]
 
 
-def declined(
-    record: RequestRecord, root: MailMessage | None, *, keywords: bool
-) -> tuple[list[Action], RequestRecord]:
+def declined(record: RequestRecord, root: MailMessage | None, *, keywords: bool) -> tuple[list[Action], RequestRecord]:
     """Notice that the resident removed our flag, and remember it on the message."""
     if root is None:
         return [], record
@@ -73,9 +71,7 @@ def flag_on(record: RequestRecord, root: MailMessage | None, *, keywords: bool) 
     return actions, replace(record, flagged_by_us=True)
 
 
-def flag_off(
-    record: RequestRecord, root: MailMessage | None, *, keywords: bool
-) -> tuple[list[Action], RequestRecord]:
+def flag_off(record: RequestRecord, root: MailMessage | None, *, keywords: bool) -> tuple[list[Action], RequestRecord]:
     """Take our flag off (never one the resident set themselves)."""
     actions, record = declined(record, root, keywords=keywords)
     if root is None or record.flag_declined:

@@ -110,9 +110,7 @@ def decide_mail(
         keywords_allowed=snapshot.keywords_allowed,
         evidence_for=snapshot.evidence_for,
     )
-    pending = pending_drafts(
-        snapshot.drafts, [(r, _ids(r, t)) for r, t in by_id.values()], domain=settings.me.domain
-    )
+    pending = pending_drafts(snapshot.drafts, [(r, _ids(r, t)) for r, t in by_id.values()], domain=settings.me.domain)
     mine = settings.me.addresses
     own = [m for m in snapshot.inbound if m.sender is not None and m.sender.email in mine]
     matched = assign(snapshot.inbound, request_keys(by_id, settings), my_addresses=mine)
@@ -137,5 +135,3 @@ def decide_mail(
         new_records.append(outcome.record)
         notes.extend(outcome.notes)
     return tuple(actions), tuple(new_records), tuple(notes)
-
-

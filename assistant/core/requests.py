@@ -118,7 +118,6 @@ def bcc_copies(inbound: Iterable[MailMessage], rules: TrackingRules) -> frozense
     return frozenset(m.message_id for m in inbound if is_bcc_copy(m, rules))
 
 
-
 def mentor_address(message: MailMessage, rules: TrackingRules) -> str:
     """The configured mentor among the recipients, else the first recipient."""
     for addr in message.recipients:

@@ -8,6 +8,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
+from assistant.core.attention import mentor_name, needs_you_now
 from assistant.core.checkins import agenda, next_checkin, up_for_review
 from assistant.core.deadlines import compute_deadlines
 from assistant.core.readback import effective_goals
@@ -27,12 +28,13 @@ def build_status(
     ordered = sorted(requests.values(), key=lambda r: (r.sent_at, r.id))
     goals, kept = effective_goals(settings.goals, overrides or {})
     settings = replace(settings, goals=goals)
-    return {
+    doc: dict[str, Any] = {
         "requests": [
             {
                 "id": r.id,
                 "message_id": r.message_id,
                 "mentor": r.mentor,
+                "mentor_name": mentor_name(settings, r.mentor),
                 "subject": r.subject,
                 "sent_at": _iso(r.sent_at),
                 "state": str(r.state),
@@ -50,6 +52,10 @@ def build_status(
             {"message_id": m, "found": any(r.message_id == m for r in requests.values())} for m in manual
         ],
     }
+    doc["needs_you_now"] = [
+        {"kind": a.kind, "about": a.ref, "text": a.text} for a in needs_you_now(settings, ordered, doc, now=now)
+    ]
+    return doc
 
 
 def _contract(settings: Settings, *, now: datetime) -> dict[str, Any] | None:
