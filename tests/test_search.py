@@ -72,7 +72,7 @@ def test_outreach_drafts_name_why_this_person_and_are_written_once(mail_user, tm
     assert "Inpatient DOAC dosing errors, 2025" in text  # why this person
     assert "inpatient anticoagulation" in text and "20 minutes" in text  # the specific ask
     assert "Dr. Lee (PGY-3) suggested I reach out to you." in body_of(patel)
-    assert "Your work in transfusion medicine is why I am writing." in body_of(chen)
+    assert "I am writing because of your work in transfusion medicine." in body_of(chen)
     assert chen["Subject"] == "Seeking your guidance on transfusion medicine"
     for msg in (smith, patel, chen):
         assert len(body_of(msg).split()) < 150

@@ -47,7 +47,7 @@ def needs_you_now(
             out.append(Attention("bounce", r.id, text))
     for item in status.get("tracked_by_hand", []):
         if not item["found"]:
-            text = f"Tracked by hand but not in Sent yet: {item['message_id']}."
+            text = f"Tracked by hand, not found in Sent yet: {item['message_id']}."
             out.append(Attention("tracked", item["message_id"], text))
     for g in status.get("goals", []):
         if g["status"] == "done":

@@ -14,9 +14,6 @@ from email.utils import format_datetime
 from html import escape
 from typing import Any
 
-from jinja2 import DictLoader, StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import occurrences
 from assistant.core.contract_calendar import contract_basis
@@ -25,6 +22,7 @@ from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Settings
 from assistant.core.state import RequestState, State
+from assistant.core.templating import sandbox
 
 
 def _day(value: Any) -> str:
@@ -79,13 +77,7 @@ def contract_context(settings: Settings) -> dict[str, Any]:
 
 def render_contract(templates: dict[str, str], fmt: str, settings: Settings) -> str:
     """The contract as Markdown (`md`) or HTML (`html`)."""
-    env = ImmutableSandboxedEnvironment(
-        loader=DictLoader(templates),
-        undefined=StrictUndefined,
-        autoescape=fmt == "html",
-        keep_trailing_newline=True,
-        trim_blocks=False,
-    )
+    env = sandbox(templates, html=fmt == "html")
     return env.get_template(f"contract.{fmt}.j2").render(**contract_context(settings))
 
 
@@ -116,7 +108,7 @@ def compose_proposal(templates: dict[str, str], settings: Settings, *, now: date
     """A draft to the mentor proposing the contract, the document included (text and HTML)."""
     assert settings.contract is not None
     context = contract_context(settings)
-    env = ImmutableSandboxedEnvironment(loader=DictLoader(templates), undefined=StrictUndefined)
+    env = sandbox(templates)
     letter = env.get_template("contract-proposal.txt.j2").render(**context).strip() + "\n"
     markdown = render_contract(templates, "md", settings)
     html = render_contract(templates, "html", settings)

@@ -7,7 +7,6 @@ a name or subject can never inject a header or break the MIME structure.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import uuid
@@ -18,12 +17,10 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from jinja2 import DictLoader, StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from assistant.core.headers import strip_reply_prefixes
 from assistant.core.model import DRAFT_HEADER, Address, MailMessage
 from assistant.core.settings import Me, Mentor
+from assistant.core.templating import sandbox
 
 NAMESPACE = uuid.UUID("6f1c1a52-8d1e-5c1b-9a57-3c0f5b1f7e21")
 # Headers we write are never folded at 78 columns: a folded Subject shows a leading space
@@ -91,17 +88,9 @@ class DraftContext:
     minutes: int | None = None  # the length of meeting the request asked for, asked for again
 
 
-@functools.lru_cache(maxsize=8)
-def _environment(templates: tuple[tuple[str, str], ...]) -> ImmutableSandboxedEnvironment:
-    """One sandbox per set of templates, so each is compiled once."""
-    return ImmutableSandboxedEnvironment(
-        loader=DictLoader(dict(templates)), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
-
-
 def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
     """Render one template in the sandbox (no access to Python internals)."""
-    env = _environment(tuple(sorted(templates.items())))
+    env = sandbox(templates)
     mentor = ctx.mentor
     mentor_name = sanitize((mentor.name if mentor else ctx.recipient.name) or "")
     values = {

@@ -13,14 +13,12 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from jinja2 import DictLoader, StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_address, salutation, sanitize
 from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Mentor, Settings
 from assistant.core.state import State
+from assistant.core.templating import sandbox
 
 
 def find_mentor(settings: Settings, text: str) -> Mentor:
@@ -54,7 +52,7 @@ def compose_outreach(
     templates: dict[str, str], settings: Settings, mentor: Mentor, *, message_id: str, now: datetime
 ) -> bytes:
     """The outreach draft as RFC 5322 bytes."""
-    env = ImmutableSandboxedEnvironment(loader=DictLoader(templates), undefined=StrictUndefined)
+    env = sandbox(templates)
     name = sanitize(mentor.name)
     body = env.get_template("outreach.txt.j2").render(
         me={"name": settings.me.name, "email": settings.me.email, "role": settings.me.role},

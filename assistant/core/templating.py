@@ -1,0 +1,44 @@
+"""The one sandbox every template is rendered in (drafts, the contract, the digest's text).
+
+Templates are the resident's own files: they run in Jinja's immutable sandbox with strict
+undefined names, so a typo is an error naming the variable rather than a blank in a draft.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from jinja2 import DictLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# "an" before a vowel sound: vowels (but not "uni…", "eu…", "one…") and letters spoken
+# with a vowel sound when they start an abbreviation ("an MD", "an R2", "an SHO").
+_VOWEL = re.compile(r"^(?!uni|use|usu|eu|one\b|once\b)[aeiou]", re.IGNORECASE)
+_LETTER_SOUND = re.compile(r"^[AEFHILMNORSX](?:[A-Z0-9]|-|$)")
+
+
+def with_article(phrase: str) -> str:
+    """'an internal medicine resident', 'a PGY-2 resident', 'an MD candidate'."""
+    text = phrase.strip()
+    if not text:
+        return text
+    article = "an" if _VOWEL.match(text) or _LETTER_SOUND.match(text) else "a"
+    return f"{article} {text}"
+
+
+def sandbox(templates: dict[str, str], *, html: bool = False) -> ImmutableSandboxedEnvironment:
+    """The environment for this set of templates, compiled once."""
+    return _cached(tuple(sorted(templates.items())), html)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached(templates: tuple[tuple[str, str], ...], html: bool) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=DictLoader(dict(templates)),
+        undefined=StrictUndefined,
+        autoescape=html,
+        keep_trailing_newline=True,
+    )
+    env.filters["with_article"] = with_article
+    return env
