@@ -79,3 +79,10 @@ def todo_list(tmp_path: Path, local: Path) -> str:
                           timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def resync(tmp_path: Path) -> None:
+    """vdirsyncer sync again (after `sync_to_vdir` in the same `tmp_path`), as a person's client would."""
+    done = subprocess.run([tool("vdirsyncer"), "-c", str(tmp_path / "vdirsyncer.conf"), "sync"], capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -95,6 +95,12 @@ DESIGN_KEYS = (
     "contract.my_goals",
     "contract.my_expectations",
     "contract.mentor_expectations",
+    "contract.mentor_goals",
+    "contract.outcome",
+    "contract.version",
+    "contract.ended",
+    "contracts.mentor",
+    "contracts.review",
     "goals.id",
     "goals.title",
     "goals.measure",
@@ -110,7 +116,8 @@ def test_the_example_is_valid_and_has_every_design_key():
     config = load_config(EXAMPLE)
     assert config.mail.host == "imap.example.edu"
     assert config.settings.padding.factor == 1.5
-    assert config.settings.contract is not None and config.settings.contract.weekday == "tuesday"
+    (contract,) = config.settings.contracts
+    assert contract.weekday == "tuesday"
     text = EXAMPLE.read_text()
     for dotted in DESIGN_KEYS:
         table, key = dotted.split(".")

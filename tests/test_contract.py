@@ -33,32 +33,36 @@ def example():
     return load_config(EXAMPLE).settings
 
 
+def only(settings):
+    (contract,) = settings.contracts
+    return contract
+
+
 def test_the_document_matches_the_golden_files():
     templates = load_templates(None)
-    assert render_contract(templates, "md", example()) == (GOLDEN / "contract.md").read_text()
-    assert render_contract(templates, "html", example()) == (GOLDEN / "contract.html").read_text()
+    settings = example()
+    assert render_contract(templates, "md", settings, only(settings)) == (GOLDEN / "contract.md").read_text()
+    assert render_contract(templates, "html", settings, only(settings)) == (GOLDEN / "contract.html").read_text()
 
 
 def test_the_html_document_escapes_what_the_config_says():
     config = example()
-    assert config.contract is not None
-    evil = replace(config, contract=replace(config.contract, my_goals=("<script>alert(1)</script>",)))
-    html = render_contract(load_templates(None), "html", evil)
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    evil = replace(only(config), my_goals=("<script>alert(1)</script>",), outcome=("<b>x</b>",))
+    html = render_contract(load_templates(None), "html", replace(config, contracts=(evil,)), evil)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>x" not in html
 
 
 def test_checkins_recur_in_local_time_across_daylight_saving():
     config = example()
-    assert config.contract is not None
-    times = occurrences(config.contract, config.me.timezone)
+    times = occurrences(only(config), config.me.timezone)
     assert [t.date() for t in times][:4] == [date(2027, 1, 5), date(2027, 2, 2), date(2027, 3, 2), date(2027, 3, 30)]
     assert all((t.hour, t.minute) == (16, 0) for t in times)
     assert times[2].utcoffset() != times[3].utcoffset()  # DST began on March 14
-    obj = checkin_series(config, now=FEB1)
+    obj = checkin_series(config, only(config), now=FEB1)
     assert obj is not None
     cal = Calendar.from_ical(obj.ics)
     series, override = cal.walk("VEVENT")
-    assert str(series["RRULE"].to_ical().decode()) == "FREQ=WEEKLY;UNTIL=20270706T060000Z;INTERVAL=4;BYDAY=TU"
+    assert str(series["RRULE"].to_ical().decode()) == "FREQ=WEEKLY;UNTIL=20270622T220000Z;INTERVAL=4;BYDAY=TU"
     assert series["DTSTART"].params["TZID"] == "America/Denver"
     assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["America/Denver"]
     assert [str(a["TRIGGER"].to_ical().decode()) for a in series.walk("VALARM")] == ["-P1D", "-PT15M"]
@@ -70,20 +74,20 @@ def test_checkins_recur_in_local_time_across_daylight_saving():
 def test_the_agenda_before_and_after_a_goal_is_done():
     config = example()
     start = datetime.fromisoformat("2027-02-02T16:00:00-07:00")
-    before = agenda(config, start=start)
+    before = agenda(config, only(config), start=start)
     assert before == ["Overdue: First draft of the QI proposal (you, promised Tue Jan 26): what is in the way?"]
     done = replace(config, goals=(replace(config.goals[0], done=date(2027, 1, 25)),))
-    assert agenda(done, start=start) == [
+    assert agenda(done, only(done), start=start) == [
         "Done since the last check-in: First draft of the QI proposal (you, Mon Jan 25)"
     ]
     early = datetime.fromisoformat("2027-01-05T16:00:00-07:00")
-    assert agenda(config, start=early) == [
+    assert agenda(config, only(config), start=early) == [
         "Due before the next check-in: First draft of the QI proposal (you, by Tue Jan 26)"
     ]
 
 
 def test_the_review_event_has_a_reminder_a_week_before():
-    obj = review_event(example(), now=FEB1)
+    obj = review_event(example(), only(example()), now=FEB1)
     assert obj is not None
     assert "DTSTART;VALUE=DATE:20270706" in obj.ics and "TRIGGER:-P7D" in obj.ics
     assert "end the relationship or redefine it" in obj.ics.replace("\r\n ", "")
@@ -144,7 +148,7 @@ def test_checkins_agenda_and_review_on_the_server(kind, request, mail_user, tmp_
     status = json.loads(run(config, "status", "--json", now=FEB1)[1])
     assert status["checkins"][0]["start"] == "2027-02-02T16:00:00-07:00"
     assert status["checkins"][0]["agenda"][0].startswith("Overdue: First draft")
-    assert status["contract"]["up_for_review"] is False
+    assert status["contracts"][0]["up_for_review"] is False
 
     # The goal is done: the agenda is regenerated, in place.
     config.write_text(config.read_text().replace('estimate = "2w"', 'estimate = "2w"\ndone = 2027-01-25'))
@@ -166,7 +170,7 @@ def test_checkins_agenda_and_review_on_the_server(kind, request, mail_user, tmp_
     # After the review date the contract is up for review.
     later = datetime.fromisoformat("2027-07-07T09:00:00-06:00")
     status = json.loads(run(config, "status", "--json", now=later)[1])
-    assert status["contract"]["up_for_review"] is True
+    assert status["contracts"][0]["up_for_review"] is True
     assert {m["email"]: m["stage"] for m in status["mentors"]}["jsmith@hospital.org"] == "review"
     assert "up for review" not in run(config, "status", now=FEB1)[1]
     assert "re-evaluate the goals" in " ".join(run(config, "status", now=later)[1].split())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from assistant.adapters.store import Store
 from assistant.apply import ApplyReport, apply_plan
 from assistant.config import Config, load_config
 from assistant.core.plan import Plan
+from assistant.core.readback import effective_goals
 from assistant.core.settings import Settings
 from assistant.core.state import State
 from assistant.mailbox import Mailbox, open_mailbox
@@ -46,6 +47,12 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         return self.config.settings
+
+    @property
+    def effective_settings(self) -> Settings:
+        """The settings with what the calendar app changed (goals completed, deadlines moved)."""
+        goals, _kept = effective_goals(self.settings.goals, self.store.read().overrides)
+        return replace(self.settings, goals=goals)
 
     @property
     def now(self) -> datetime:

@@ -1,65 +1,200 @@
-"""`contract render` and `contract draft`: the agreement as a document, and its proposal."""
+"""`contract render/draft/review/renew/end`: one relationship, from the agreement to its end.
+
+MENTOR (an address or a unique part of a name) picks the contract; it may be left out
+when there is only one.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
 
 import click
 
 from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
+from assistant.cli.params import DATE, DURATION
+from assistant.config.edit import end_contract, renew_contract
+from assistant.config.relationship import find_mentors
 from assistant.core.contract_doc import mentor_has_answered, plan_proposal, proposal_message_id, render_contract
+from assistant.core.durations import parse_duration
+from assistant.core.ending import check_end, open_goals, plan_thanks, renewal, renewed, thanks_message_id
 from assistant.core.plan import Plan
-from assistant.core.settings import Settings
+from assistant.core.review import plan_review_meeting, render_review, review_message_id
+from assistant.core.settings import Contract
 from assistant.core.state import State
 from assistant.errors import ConfigError, UsageError
 from assistant.mailbox import Mailbox
 from assistant.template_files import load_templates
 
+MENTOR = click.argument("mentor", required=False)
+FORMAT = click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True,
+                      help="Markdown or HTML.")  # fmt: skip
 
-def _settings(app: AppContext) -> Settings:
+
+def pick(app: AppContext, mentor: str | None) -> Contract:
+    """The contract MENTOR names, or the only one."""
     settings = app.settings
-    if settings.contract is None:
+    contracts = settings.contracts
+    if not contracts:
         raise ConfigError(["[contract]: there is no contract in the config yet (see config.example.toml)"])
-    return settings
+    if mentor is None:
+        if len(contracts) == 1:
+            return contracts[0]
+        names = ", ".join(settings.mentor_label(c.mentor) for c in contracts)
+        raise UsageError(f"there are {len(contracts)} contracts ({names})", fix="Name the mentor: an address or a "
+                         "unique part of the name, like `contract review smith`.")  # fmt: skip
+    found = [c for m in find_mentors(mentor, settings.mentors) if (c := settings.contract_of(m.email))]
+    if len(found) == 1:
+        return found[0]
+    names = ", ".join(settings.mentor_label(c.mentor) for c in contracts)
+    raise UsageError(
+        f"{mentor!r} names {'more than one' if found else 'no'} contract's mentor (contracts: {names})",
+        fix="Use the mentor's address, or a part of the name only one of them has.",
+    )
 
 
-@click.group()
-def contract() -> None:
-    """The mentor/mentee contract."""
-
-
-@contract.command("render")
-@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True,
-              help="Markdown or HTML.")  # fmt: skip
-@pass_app
-def render(app: AppContext, fmt: str) -> None:
-    """Print the contract as Markdown or HTML."""
-    settings = _settings(app)
-    click.echo(render_contract(load_templates(app.config.templates_dir), fmt, settings), nl=False)
-
-
-@contract.command("draft")
-@click.option("--anyway", is_flag=True, help="Propose it although the mentor has not answered by e-mail yet.")
-@DRY_RUN
-@pass_app
-def draft(app: AppContext, anyway: bool, dry_run: bool) -> None:
-    """Write a draft to the mentor proposing the contract (never sent: you send it)."""
-    settings = _settings(app)
-    templates = load_templates(app.config.templates_dir)
-    assert settings.contract is not None
-    if not anyway and not mentor_has_answered(settings, app.store.read()):
-        raise UsageError(
-            f"{settings.contract.mentor} has not answered any of your e-mails yet",
-            fix="A contract proposal comes after the mentor said yes. If they did (in person, on the phone), "
-            "add --anyway.",
-        )
+def _letter(app: AppContext, message_id: str, plan: Callable[[str | None, str], Plan], dry_run: bool) -> bool:
+    """Write one letter to Drafts unless it is there or was sent; whether it was written."""
 
     def build(_state: State, mailbox: Mailbox | None) -> Plan:
         assert mailbox is not None
         folders = mailbox.detect_folders()
-        message_id = proposal_message_id(settings)
         written = next((f for f in (folders.drafts, folders.sent) if mailbox.find_by_message_id(f, message_id)), None)
-        return plan_proposal(settings, templates, written_in=written, drafts_folder=folders.drafts, now=app.now)
+        return plan(written, folders.drafts)
 
     report = run_plan(app, build, dry_run=dry_run, mail=True)
-    if report is not None and report.done:
-        assert settings.contract is not None
-        click.echo(f"The proposal to {settings.contract.mentor} is in Drafts: review it and send it.")
+    return report is not None and bool(report.done)
+
+
+@click.group()
+def contract() -> None:
+    """Your mentorship contracts: the document, its proposal, the review, renewing or ending it."""
+
+
+@contract.command("render")
+@MENTOR
+@FORMAT
+@pass_app
+def render(app: AppContext, mentor: str | None, fmt: str) -> None:
+    """Print the contract with MENTOR as Markdown or HTML."""
+    chosen = pick(app, mentor)
+    click.echo(render_contract(load_templates(app.config.templates_dir), fmt, app.settings, chosen), nl=False)
+
+
+@contract.command("draft")
+@MENTOR
+@click.option("--anyway", is_flag=True, help="Propose it although the mentor has not answered by e-mail yet.")
+@DRY_RUN
+@pass_app
+def draft(app: AppContext, mentor: str | None, anyway: bool, dry_run: bool) -> None:
+    """Write a draft to MENTOR proposing the contract (never sent: you send it)."""
+    chosen = pick(app, mentor)
+    settings = app.settings
+    templates = load_templates(app.config.templates_dir)
+    if not anyway and not mentor_has_answered(settings, chosen, app.store.read()):
+        raise UsageError(
+            f"{chosen.mentor} has not answered any of your e-mails yet",
+            fix="A contract proposal comes after the mentor said yes. If they did (in person, on the phone), "
+            "add --anyway.",
+        )
+
+    def plan(written: str | None, drafts: str) -> Plan:
+        return plan_proposal(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
+
+    if _letter(app, proposal_message_id(settings, chosen), plan, dry_run):
+        click.echo(f"The proposal to {chosen.mentor} is in Drafts: review it and send it.")
+
+
+@contract.command("review")
+@MENTOR
+@FORMAT
+@click.option("--draft", "as_draft", is_flag=True, help="Also write a draft to the mentor proposing the review "
+              "meeting, with the packet as its agenda (never sent: you send it).")  # fmt: skip
+@DRY_RUN
+@pass_app
+def review(app: AppContext, mentor: str | None, fmt: str, as_draft: bool, dry_run: bool) -> None:
+    """The review packet: goals with their dates and margins, check-ins held, what each side expected."""
+    chosen = pick(app, mentor)
+    settings = app.effective_settings
+    templates = load_templates(app.config.templates_dir)
+    if not as_draft:
+        click.echo(render_review(templates, fmt, settings, chosen, now=app.now), nl=False)
+        return
+
+    def plan(written: str | None, drafts: str) -> Plan:
+        return plan_review_meeting(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
+
+    if _letter(app, review_message_id(settings, chosen), plan, dry_run):
+        click.echo(f"The review meeting proposal to {chosen.mentor} is in Drafts: review it and send it.")
+
+
+@contract.command("renew")
+@MENTOR
+@click.option("--review", "review_on", type=DATE, required=True, help="The new review date (YYYY-MM-DD).")
+@click.option("--every", type=DURATION, help="A new cadence for the check-ins, like 6w (default: as now).")
+@DRY_RUN
+@pass_app
+def renew(app: AppContext, mentor: str | None, review_on: date, every: str | None, dry_run: bool) -> None:
+    """Redefine: a new version of the contract with MENTOR and a new review date. The check-ins go on."""
+    chosen = pick(app, mentor)
+    cadence = parse_duration(every) if every else None
+    if cadence is not None and (cadence.days % 7 or not timedelta(weeks=1) <= cadence <= timedelta(weeks=26)):
+        raise UsageError(f"--every {every} is not whole weeks", fix="Use whole weeks between 1w and 26w, like 6w.")
+    today = app.now.astimezone(app.settings.tz).date()
+    try:
+        change = renewal(chosen, review=review_on, every=cadence, today=today)
+    except ValueError as exc:
+        raise UsageError(str(exc), fix="Pick a review date after the current one.") from None
+    after = renewed(chosen, change)
+    who = app.settings.mentor_label(chosen.mentor)
+    weeks = after.every.days // 7
+    summary = (f"version {change.version} of the contract with {who}: review on {review_on}, check-ins every "
+               f"{weeks} week{'s' if weeks != 1 else ''} until then")  # fmt: skip
+    if dry_run:
+        click.echo(f"Would write {summary}.")
+        return
+    addresses = _addresses(app, chosen)
+    renew_contract(app.config_path, addresses, version=change.version, review=review_on, every=after.every,
+                   previous=change.previous[-1])  # fmt: skip
+    click.echo(f"Wrote {summary}.")
+    click.echo("The check-in series goes on in your calendar from the next cycle (past check-ins stay as they are).")
+    click.echo("`mentor-assistant contract draft` writes the proposal of the new version.")
+
+
+@contract.command("end")
+@MENTOR
+@click.option("--on", "on", type=DATE, help="The last day of the relationship (default: today).")
+@DRY_RUN
+@pass_app
+def end(app: AppContext, mentor: str | None, on: date | None, dry_run: bool) -> None:
+    """End the relationship with MENTOR amicably: no check-ins after the day, a thank-you draft, stage alumni."""
+    chosen = pick(app, mentor)
+    settings = app.effective_settings
+    day = on or app.now.astimezone(settings.tz).date()
+    try:
+        check_end(chosen, day)
+    except ValueError as exc:
+        raise UsageError(str(exc), fix="Give --on a day within the relationship.") from None
+    templates = load_templates(app.config.templates_dir)
+
+    def plan(written: str | None, drafts: str) -> Plan:
+        return plan_thanks(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
+
+    written = _letter(app, thanks_message_id(settings, chosen), plan, dry_run)
+    who = settings.mentor_label(chosen.mentor)
+    if dry_run:
+        click.echo(f"Would write ended = {day} into the contract with {who}.")
+        return
+    end_contract(app.config_path, _addresses(app, chosen), day)
+    click.echo(f"The mentorship with {who} ended on {day}: no check-ins after it; the earlier ones stay in your "
+               "calendar (from the next cycle).")  # fmt: skip
+    if written:
+        click.echo(f"A thank-you to {who} is in Drafts: review it and send it.")
+    for goal in open_goals(settings, chosen):
+        click.echo(f"Still open: {goal.id} ({goal.title}): close it with `goal done {goal.id}`, or hand it over "
+                   f"with `goal edit {goal.id} --owner ...`.")  # fmt: skip
+
+
+def _addresses(app: AppContext, chosen: Contract) -> frozenset[str]:
+    mentor = app.settings.mentor_for(chosen.mentor)
+    return frozenset(e.lower() for e in (mentor.emails if mentor else (chosen.mentor,)))

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
+from assistant.config.checker import is_email
 from assistant.config.edit import add_mentor
-from assistant.config.validate import is_email
 from assistant.core.outreach import find_mentor, outreach_attempt, outreach_message_id, plan_outreach
 from assistant.core.plan import Plan
 from assistant.core.state import State

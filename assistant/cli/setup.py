@@ -8,11 +8,11 @@ import click
 
 from assistant.adapters import secrets
 from assistant.cli.context import AppContext, pass_app
+from assistant.config.checker import is_email
 from assistant.config.edit import set_calendar_name
 from assistant.config.files import system_timezone, zone_ok
 from assistant.config.init import InitAnswers, write_initial_config
 from assistant.config.providers import PRESETS
-from assistant.config.validate import is_email
 from assistant.errors import AssistantError, UsageError
 
 

@@ -71,8 +71,17 @@ def print_status(doc: dict[str, Any], tz: tzinfo, *, why: bool = False, console:
             note = f"\n[dim]{escape(g['note'])}[/]" if g.get("note") else ""
             goals.add_row(g["id"], escape(g["title"]) + note, g["target"], g["deadline"], state)
         console.print(goals)
+    record = doc.get("track_record") or {}
+    if record.get("done"):
+        console.print(f"[bold]Track record[/] {escape(record['sentence'])}")
+        if record.get("suggestion"):
+            console.print(f"  {escape(record['suggestion'])}")
+    for k in doc.get("contracts", []):
+        if not (k["up_for_review"] or k["packet_due"]):
+            console.print(f"[bold]Contract[/] v{k['version']}: {escape(k['why'])}")
     for c in doc["checkins"]:
-        console.print(f"[bold]Next check-in[/] {_short(c['start'], tz)}")
+        who = c.get("mentor_name") or c["mentor"]
+        console.print(f"[bold]Next check-in with {escape(who)}[/] {_short(c['start'], tz)}")
         agenda = Table.grid(padding=(0, 1))
         agenda.add_column(no_wrap=True)
         agenda.add_column(overflow="fold")

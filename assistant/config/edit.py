@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,6 +19,7 @@ from tomlkit.items import AoT, Table
 from assistant.atomic import atomic_write
 from assistant.config.model import Config
 from assistant.config.validate import validate_config
+from assistant.core.settings import Period
 from assistant.errors import ConfigError
 
 
@@ -119,5 +121,53 @@ def set_calendar_name(path: Path, name: str) -> Config:
         if not isinstance(table, Table):
             raise ConfigError(["[calendar]: there is no calendar table"])
         table["calendar"] = name
+
+    return _edit(path, change)
+
+
+def _contract_table(document: tomlkit.TOMLDocument, addresses: frozenset[str]) -> Table:
+    """The table of the contract with the mentor who has one of `addresses`."""
+    single = document.get("contract")
+    candidates = [single] if isinstance(single, Table) else []
+    many = document.get("contracts")
+    if isinstance(many, AoT):
+        candidates.extend(many)
+    for table in candidates:
+        if str(table.get("mentor", "")).lower() in addresses:
+            return table
+    raise ConfigError([f"contracts: no contract names {', '.join(sorted(addresses))}"])
+
+
+def _weeks(delta: timedelta) -> str:
+    return f"{delta.days // 7}w"
+
+
+def renew_contract(
+    path: Path, addresses: frozenset[str], *, version: int, review: date, every: timedelta, previous: Period
+) -> Config:
+    """Write a renewal: the earlier version into `previous`, then the new version, review and cadence."""
+
+    def change(document: tomlkit.TOMLDocument) -> None:
+        table = _contract_table(document, addresses)
+        earlier = table.get("previous")
+        if earlier is None:
+            earlier = tomlkit.array()
+            earlier.multiline(True)
+            table["previous"] = earlier
+        entry = tomlkit.inline_table()
+        entry.update({"version": previous.version, "review": previous.review, "every": _weeks(previous.every)})
+        earlier.append(entry)
+        table["version"] = version
+        table["review"] = review
+        table["every"] = _weeks(every)
+
+    return _edit(path, change)
+
+
+def end_contract(path: Path, addresses: frozenset[str], on: date) -> Config:
+    """Write `ended` into the contract's table."""
+
+    def change(document: tomlkit.TOMLDocument) -> None:
+        _contract_table(document, addresses)["ended"] = on
 
     return _edit(path, change)

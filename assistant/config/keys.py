@@ -17,7 +17,7 @@ REQUIRED: Any = object()
 class Key:
     """One key: its kind (how the value is checked and converted) and its default."""
 
-    kind: str  # str | int | bool | number | date | time | duration | email | emails | strings | argv | port
+    kind: str  # str | int | bool | number | date | time | duration | email | emails | strings | argv | port | tables
     default: Any = None
     choices: tuple[str, ...] = ()
 
@@ -110,6 +110,11 @@ TABLES: dict[str, dict[str, Key]] = {
         "my_goals": Key("strings", ()),
         "my_expectations": Key("strings", ()),
         "mentor_expectations": Key("strings", ()),
+        "mentor_goals": Key("strings", ()),
+        "outcome": Key("strings", ()),
+        "version": Key("int", 1),
+        "ended": Key("date"),
+        "previous": Key("tables", ()),
     },
     "goals": {
         "id": Key("str", REQUIRED),
@@ -121,7 +126,14 @@ TABLES: dict[str, dict[str, Key]] = {
         "estimate": Key("duration"),
         "promised": Key("date"),
         "done": Key("date"),
+        "mentor": Key("str", ""),
     },
 }
+TABLES["contracts"] = TABLES["contract"]  # [[contracts]]: one table per mentor, the same keys
 
-ARRAYS = frozenset({"mentors", "goals"})
+# An earlier version of a contract, as `contract renew` writes it into `previous`.
+PERIOD: dict[str, Key] = {"version": Key("int", REQUIRED), "review": Key("date", REQUIRED), "every": Key("duration")}
+# Tables inside tables, by the key that holds them.
+NESTED: dict[str, dict[str, Key]] = {"previous": PERIOD}
+
+ARRAYS = frozenset({"mentors", "goals", "contracts"})

@@ -1,8 +1,9 @@
 """What needs the resident now: the first lines of `status` and of the digest.
 
 Only things the resident must act on: a draft waiting in Drafts, a recent bounce, a goal
-past its promised date or whose aim is near, the contract up for review, a check-in in
-the next two days, a message tracked by hand that is not in Sent. Everything else waits.
+past its promised date or whose aim is near, a review within a week (its packet is ready)
+or past, a check-in in the next two days, a message tracked by hand that is not in Sent.
+Everything else waits.
 """
 
 from __future__ import annotations
@@ -58,14 +59,15 @@ def needs_you_now(
         elif target <= today + GOAL_SOON:
             text = f"{g['title']}: your aim is {day_text(target)} (promised {day_text(promised)})."
             out.append(Attention("goal", g["id"], text))
-    contract = status.get("contract")
-    if contract and contract.get("up_for_review"):
-        out.append(Attention("contract", contract["mentor"], contract["why"]))
-    for c in status.get("checkins", [])[:1]:
+    for contract in status.get("contracts", []):
+        if contract["up_for_review"] or contract["packet_due"]:
+            out.append(Attention("contract", contract["mentor"], contract["why"]))
+    for c in status.get("checkins", []):
         start = datetime.fromisoformat(c["start"])
         if start - now <= CHECKIN_SOON:
             local = start.astimezone(settings.tz)
-            text = f"Check-in {day_text(local.date())} at {local:%H:%M}: the agenda is below."
+            who = mentor_name(settings, c["mentor"])
+            text = f"Check-in with {who} {day_text(local.date())} at {local:%H:%M}: the agenda is below."
             out.append(Attention("checkin", c["start"], text))
     return out
 

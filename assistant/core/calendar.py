@@ -26,7 +26,7 @@ from assistant.core.state import ObjectKind
 PRODID = "-//mentor-assistant//mentor-assistant 0.1//EN"
 MARKER = "X-MENTOR-ASSISTANT"
 _NOISE = frozenset({"DTSTAMP", "PRODID", "LAST-MODIFIED", "CREATED", "SEQUENCE"})
-_SIGNIFICANT = ("SUMMARY", "DTSTART", "DTEND", "DUE", "STATUS", "RRULE", "LOCATION")
+_SIGNIFICANT = ("SUMMARY", "DTSTART", "DTEND", "DUE", "STATUS", "RRULE", "RDATE", "EXDATE", "LOCATION")
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ def significant_hash(ics: str) -> str:
     for component in _components(calendar):
         for name in _SIGNIFICANT:
             value = component.get(name)
-            if value is not None:
-                parts.append(f"{name}={value.to_ical().decode() if hasattr(value, 'to_ical') else value}")
+            for item in value if isinstance(value, list) else [] if value is None else [value]:
+                parts.append(f"{name}={item.to_ical().decode() if hasattr(item, 'to_ical') else item}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -118,15 +118,10 @@ def with_sequence(ics: str, sequence: int, now: datetime) -> str:
     return re.sub(r"(?m)^LAST-MODIFIED:[0-9TZ]+\r$", f"LAST-MODIFIED:{stamp}\r", ics)
 
 
-def mentor_name(settings: Settings) -> str:
-    """Who the deadlines are promised to: the contract's mentor, else the only mentor."""
-    if settings.contract:
-        mentor = settings.mentor_for(settings.contract.mentor)
-        if mentor:
-            return mentor.name
-    if len(settings.mentors) == 1:
-        return settings.mentors[0].name
-    return "your mentor"
+def promised_to(settings: Settings, goal: Goal) -> str:
+    """Who a goal's deadline is promised to: its mentor, the only contract's, or the only mentor."""
+    mentor = settings.goal_mentor(goal)
+    return mentor.name if mentor and mentor.name else "your mentor"
 
 
 def new_calendar() -> Calendar:
@@ -224,7 +219,7 @@ def goal_objects(
         return []
     done = f"Done {goal.done:%b} {goal.done.day}: " if goal.done else ""
     measure = f"Measure: {goal.measure}\n" if goal.measure else ""
-    who = mentor_name(settings)
+    who = promised_to(settings, goal)
     basis = basis or goal_basis(goal)
     # Short titles, the words that tell entries apart first (month views cut them short).
     specs = [

@@ -1,13 +1,15 @@
-"""The mentorship contract in time: check-in dates, the agenda, the review.
+"""A contract in time: its check-in dates, the agenda of each, the review.
 
-Check-ins are every `every` on `weekday` at `time` (local), from `start` until `review`.
-The agenda of a check-in lists who is doing what by when: goals done since the last
-check-in, overdue ones, ones due before the following check-in, and the rest.
+Check-ins fall every `every` on `weekday` at `time` (local), from `start` until the day
+before `review`, or until the day the contract `ended`. A renewed contract goes on: with
+the same cadence the series simply continues; with a new one (`renew --every`), the new
+cadence starts on the first `weekday` on or after the earlier review. The agenda of a
+check-in lists who is doing what by when, for that relationship's goals only.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,33 +17,73 @@ from assistant.core.deadlines import compute_deadlines
 from assistant.core.settings import WEEKDAYS, Contract, Goal, Settings
 
 
+@dataclass(frozen=True)
+class Run:
+    """Check-in days at one cadence, without a gap: how a calendar RRULE can say them."""
+
+    first: date
+    every: timedelta
+    days: tuple[date, ...]
+
+
+def on_or_after(day: date, weekday: str) -> date:
+    """The first `weekday` on or after `day`."""
+    return day + timedelta(days=(WEEKDAYS.index(weekday) - day.weekday()) % 7)
+
+
 def first_checkin(contract: Contract) -> date:
     """The first `weekday` on or after the contract's start."""
-    return contract.start + timedelta(days=(WEEKDAYS.index(contract.weekday) - contract.start.weekday()) % 7)
+    return on_or_after(contract.start, contract.weekday)
+
+
+def runs(contract: Contract) -> list[Run]:
+    """The check-in days, grouped by cadence (one run unless a renewal changed `every`)."""
+    periods = [(p.review, p.every) for p in contract.previous] + [(contract.review, contract.every)]
+    last = contract.last_day
+    out: list[Run] = []
+    day = first_checkin(contract)
+    boundary = contract.start
+    for until, every in periods:
+        if out and every != out[-1].every:
+            day = on_or_after(boundary, contract.weekday)
+        days = []
+        while day < until and day <= last:
+            days.append(day)
+            day += every
+        boundary = until
+        if out and out[-1].every == every:
+            out[-1] = replace(out[-1], days=out[-1].days + tuple(days))
+        elif days:
+            out.append(Run(days[0], every, tuple(days)))
+    return out
 
 
 def occurrences(contract: Contract, tz_name: str) -> list[datetime]:
     """Every check-in, in local time (so 16:00 stays 16:00 across daylight-saving changes)."""
     tz = ZoneInfo(tz_name)
-    out = []
-    day = first_checkin(contract)
-    while day < contract.review:
-        out.append(datetime.combine(day, contract.time, tzinfo=tz))
-        day += contract.every
-    return out
+    return [datetime.combine(day, contract.time, tzinfo=tz) for run in runs(contract) for day in run.days]
 
 
-def next_checkin(settings: Settings, *, now: datetime) -> datetime | None:
-    """The first check-in that has not ended yet."""
-    if settings.contract is None:
-        return None
-    duration = settings.contract.duration
-    return next((t for t in occurrences(settings.contract, settings.me.timezone) if t + duration > now), None)
+def next_checkin_of(settings: Settings, contract: Contract, *, now: datetime) -> datetime | None:
+    """The contract's first check-in that has not ended yet."""
+    return next((t for t in occurrences(contract, settings.me.timezone) if t + contract.duration > now), None)
 
 
-def up_for_review(settings: Settings, *, now: datetime) -> bool:
-    """Whether the contract's review date has come."""
-    return settings.contract is not None and now.astimezone(settings.tz).date() >= settings.contract.review
+def next_checkins(settings: Settings, *, now: datetime) -> list[tuple[Contract, datetime]]:
+    """The next check-in of each contract, soonest first."""
+    found = [(c, next_checkin_of(settings, c, now=now)) for c in settings.contracts]
+    return sorted(((c, t) for c, t in found if t is not None), key=lambda pair: pair[1])
+
+
+def held(settings: Settings, contract: Contract, *, now: datetime) -> list[datetime]:
+    """The check-ins already past (as scheduled in the calendar)."""
+    return [t for t in occurrences(contract, settings.me.timezone) if t + contract.duration <= now]
+
+
+def up_for_review(settings: Settings, contract: Contract, *, now: datetime) -> bool:
+    """Whether the contract's review date has come (and it has not ended)."""
+    today = now.astimezone(settings.tz).date()
+    return today >= contract.review and not contract.ended_by(today)
 
 
 def _owner(goal: Goal, settings: Settings) -> str:
@@ -55,14 +97,13 @@ def _fmt(day: date) -> str:
     return f"{day:%a %b} {day.day}"
 
 
-def agenda(settings: Settings, *, start: datetime) -> list[str]:
-    """The agenda of the check-in at `start`: who is doing what by when."""
-    assert settings.contract is not None
-    every = settings.contract.every
+def agenda(settings: Settings, contract: Contract, *, start: datetime) -> list[str]:
+    """The agenda of the check-in at `start`: who is doing what by when, in this relationship."""
+    every = contract.every
     day = start.astimezone(settings.tz).date()
     previous, following = day - every, day + every
     done, overdue, due, rest = [], [], [], []
-    for goal in settings.goals:
+    for goal in settings.goals_of(contract):
         if goal.estimate is None:
             continue
         promised = compute_deadlines(goal.start, goal.estimate, settings.padding, promised=goal.promised).promised

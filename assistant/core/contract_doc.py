@@ -1,7 +1,9 @@
 """The mentor/mentee contract as a document, and the draft that proposes it to the mentor.
 
-Rendered from the `[contract]` table and the goals in Jinja2's sandbox (HTML escaped),
-readable by a mentor who has never seen the tool. The proposal is a draft, never sent.
+Rendered from one contract (`[contract]` or one of `[[contracts]]`) and its goals in
+Jinja2's sandbox (HTML escaped), readable by a mentor who has never seen the tool. The
+proposal is a draft, never sent; so are the other letters of the relationship, which
+`compose_letter` builds the same way (the review meeting, the thank-you).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from assistant.core.contract_calendar import contract_basis
 from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_address, salutation
 from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
-from assistant.core.settings import Settings
+from assistant.core.settings import Contract, Settings
 from assistant.core.state import RequestState, State
 from assistant.core.templating import sandbox
 
@@ -37,15 +39,12 @@ def _duration(delta: timedelta) -> str:
     return f"{minutes} minutes"
 
 
-def contract_context(settings: Settings) -> dict[str, Any]:
+def contract_context(settings: Settings, contract: Contract) -> dict[str, Any]:
     """Everything the contract templates show, as plain values."""
-    contract = settings.contract
-    if contract is None:
-        raise ValueError("no [contract] in the settings")
     mentor = settings.mentor_for(contract.mentor)
-    name = mentor.name if mentor and mentor.name else contract.mentor
+    name = settings.mentor_label(contract.mentor)
     goals = []
-    for goal in settings.goals:
+    for goal in settings.goals_of(contract):
         dates = goal_dates(settings, goal)
         owner = settings.me.name if goal.owner in ("me", "", settings.me.email) else goal.owner
         if mentor and goal.owner.lower() in (e.lower() for e in mentor.emails):
@@ -60,9 +59,13 @@ def contract_context(settings: Settings) -> dict[str, Any]:
             "title": mentor.title if mentor else "",
             "salutation": salutation(name),
         },
+        "version": contract.version,
         "start": _day(contract.start),
         "review": _day(contract.review),
+        "ended": _day(contract.ended) if contract.ended else "",
         "my_goals": list(contract.my_goals),
+        "mentor_goals": list(contract.mentor_goals),
+        "outcome": list(contract.outcome),
         "my_expectations": list(contract.my_expectations),
         "mentor_expectations": list(contract.mentor_expectations),
         "goals": goals,
@@ -75,65 +78,101 @@ def contract_context(settings: Settings) -> dict[str, Any]:
     }
 
 
-def render_contract(templates: dict[str, str], fmt: str, settings: Settings) -> str:
+def render_contract(templates: dict[str, str], fmt: str, settings: Settings, contract: Contract) -> str:
     """The contract as Markdown (`md`) or HTML (`html`)."""
     env = sandbox(templates, html=fmt == "html")
-    return env.get_template(f"contract.{fmt}.j2").render(**contract_context(settings))
+    return env.get_template(f"contract.{fmt}.j2").render(**contract_context(settings, contract))
 
 
-def mentor_has_answered(settings: Settings, state: State) -> bool:
+def mentor_has_answered(settings: Settings, contract: Contract, state: State) -> bool:
     """Whether the contract's mentor answered one of the resident's requests (a proposal comes after a yes)."""
-    assert settings.contract is not None
-    mentor = settings.mentor_for(settings.contract.mentor)
-    addresses = {e.lower() for e in mentor.emails} if mentor else {settings.contract.mentor.lower()}
-    return any(r.state == RequestState.REPLIED and r.mentor.lower() in addresses for r in state.requests.values())
-
-
-def proposal_message_id(settings: Settings) -> str:
-    """The proposal draft's Message-ID: one per version of the contract."""
-    assert settings.contract is not None
-    basis = (
-        contract_basis(settings.contract)
-        + hashlib.sha256(
-            repr(
-                (settings.contract.my_goals, settings.contract.my_expectations, settings.contract.mentor_expectations)
-            ).encode()
-        ).hexdigest()[:8]
+    return any(
+        r.state == RequestState.REPLIED and settings.same_mentor(r.mentor, contract.mentor)
+        for r in state.requests.values()
     )
-    token = uuid.uuid5(NAMESPACE, f"contract:{settings.me.email}:{basis}").hex[:20]
-    return f"<mentor-assistant.contract.{token}@{settings.me.domain}>"
 
 
-def compose_proposal(templates: dict[str, str], settings: Settings, *, now: datetime) -> tuple[bytes, str]:
-    """A draft to the mentor proposing the contract, the document included (text and HTML)."""
-    assert settings.contract is not None
-    context = contract_context(settings)
-    env = sandbox(templates)
-    letter = env.get_template("contract-proposal.txt.j2").render(**context).strip() + "\n"
-    markdown = render_contract(templates, "md", settings)
-    html = render_contract(templates, "html", settings)
-    message_id = proposal_message_id(settings)
+def letter_id(settings: Settings, kind: str, basis: str) -> str:
+    """A letter's Message-ID: the same for the same letter, so it is written once."""
+    token = uuid.uuid5(NAMESPACE, f"{kind}:{settings.me.email}:{basis}").hex[:20]
+    return f"<mentor-assistant.{kind}.{token}@{settings.me.domain}>"
+
+
+def proposal_message_id(settings: Settings, contract: Contract) -> str:
+    """The proposal draft's Message-ID: one per version of the contract."""
+    words = (contract.my_goals, contract.mentor_goals, contract.outcome, contract.my_expectations,
+             contract.mentor_expectations)  # fmt: skip
+    return letter_id(
+        settings, "contract", contract_basis(contract) + hashlib.sha256(repr(words).encode()).hexdigest()[:8]
+    )
+
+
+def compose_letter(
+    settings: Settings,
+    contract: Contract,
+    *,
+    subject: str,
+    letter: str,
+    message_id: str,
+    now: datetime,
+    attachment_text: str = "",
+    attachment_html: str = "",
+) -> bytes:
+    """A draft to the contract's mentor: the letter, and a document below it (text and HTML)."""
+    kind, token = message_id.strip("<>").split("@")[0].split(".")[1:3]
     msg = EmailMessage(policy=POLICY)
     msg["From"] = header_address(settings.me.name, settings.me.email)
-    msg["To"] = header_address(context["mentor"]["name"], settings.contract.mentor)
-    msg["Subject"] = "Our mentorship agreement: a proposal"
+    msg["To"] = header_address(settings.mentor_label(contract.mentor), contract.mentor)
+    msg["Subject"] = subject
     msg["Date"] = format_datetime(now.astimezone(settings.tz))
     msg["Message-ID"] = message_id
-    msg[DRAFT_HEADER] = f"contract={message_id.split('.')[2].split('@')[0]}"
-    msg.set_content(f"{letter}\n{'-' * 60}\n\n{markdown}", charset="utf-8")
-    letter_html = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in letter.strip().split("\n\n"))
-    msg.add_alternative(html.replace("<body>", f"<body>{letter_html}<hr>", 1), subtype="html", charset="utf-8")
-    return msg.as_bytes(), message_id
+    msg[DRAFT_HEADER] = f"{kind}={token}"
+    letter = letter.strip() + "\n"
+    if not attachment_text:
+        msg.set_content(letter, charset="utf-8")
+        return msg.as_bytes()
+    msg.set_content(f"{letter}\n{'-' * 60}\n\n{attachment_text}", charset="utf-8")
+    if attachment_html:
+        paragraphs = letter.strip().split("\n\n")
+        letter_html = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+        html = attachment_html.replace("<body>", f"<body>{letter_html}<hr>", 1)
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+    return msg.as_bytes()
+
+
+def compose_proposal(
+    templates: dict[str, str], settings: Settings, contract: Contract, *, now: datetime
+) -> tuple[bytes, str]:
+    """A draft to the mentor proposing the contract, the document included (text and HTML)."""
+    context = contract_context(settings, contract)
+    letter = sandbox(templates).get_template("contract-proposal.txt.j2").render(**context)
+    message_id = proposal_message_id(settings, contract)
+    raw = compose_letter(
+        settings, contract, subject="Our mentorship agreement: a proposal", letter=letter, message_id=message_id,
+        now=now, attachment_text=render_contract(templates, "md", settings, contract),
+        attachment_html=render_contract(templates, "html", settings, contract),
+    )  # fmt: skip
+    return raw, message_id
+
+
+def plan_letter(raw: bytes, message_id: str, *, what: str, written_in: str | None, drafts_folder: str) -> Plan:
+    """Write a letter to Drafts once: nothing when it is already in Drafts, or was sent."""
+    if written_in is not None:
+        where = "is already in Drafts" if written_in == drafts_folder else "was already sent"
+        return Plan(notes=(f"{what.capitalize()} {where} ({written_in}); nothing written.",))
+    return Plan(actions=(AppendDraft("", 0, drafts_folder, message_id, raw, draft_fingerprint(raw), what),))
 
 
 def plan_proposal(
-    settings: Settings, templates: dict[str, str], *, written_in: str | None, drafts_folder: str, now: datetime
+    settings: Settings,
+    contract: Contract,
+    templates: dict[str, str],
+    *,
+    written_in: str | None,
+    drafts_folder: str,
+    now: datetime,
 ) -> Plan:
     """The plan for `contract draft`: the proposal of this version of the contract, once."""
-    assert settings.contract is not None
-    if written_in is not None:
-        where = "is already in Drafts" if written_in == drafts_folder else "was already sent"
-        return Plan(notes=(f"The proposal of this version of the contract {where} ({written_in}); nothing written.",))
-    raw, message_id = compose_proposal(templates, settings, now=now)
-    summary = f"the contract proposal to {settings.contract.mentor}"
-    return Plan(actions=(AppendDraft("", 0, drafts_folder, message_id, raw, draft_fingerprint(raw), summary),))
+    raw, message_id = compose_proposal(templates, settings, contract, now=now)
+    what = f"the proposal of version {contract.version} of the contract to {contract.mentor}"
+    return plan_letter(raw, message_id, what=what, written_in=written_in, drafts_folder=drafts_folder)

@@ -1,7 +1,9 @@
 """The digest: one short e-mail to the resident, daily or weekly, of what needs them.
 
-Sections: needs you now (drafts waiting, bounces), waiting on (mentor, days), answered,
-goals due this and next week (target and promised), the next check-in. Plain text with
+Sections: needs you now (drafts waiting, bounces, goals, a review near), waiting on
+(mentor, days), answered, goals due this and next week (target and promised), the next
+check-in of each relationship, the review packet in brief a week before a review, and
+the track record. Plain text with
 an HTML alternative. It goes to the resident only, once per period.
 """
 
@@ -18,9 +20,11 @@ from typing import Any
 
 from assistant.core.attention import day_text, mentor_name, needs_you_now
 from assistant.core.draft import NAMESPACE, POLICY, header_address
+from assistant.core.review import packet_due, packet_lines
 from assistant.core.settings import Settings
 from assistant.core.state import WAITING_STATES, RequestRecord
 from assistant.core.state import RequestState as S
+from assistant.core.track_record import track_record
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPEC = re.compile(r"^(daily|weekly (mon|tue|wed|thu|fri|sat|sun)\w*) (\d{1,2}):(\d{2})$")
@@ -102,17 +106,24 @@ def digest_sections(
             when = "this week" if min(target, promised) <= this_week_end else "next week"
             goals.append(f"{g['title']}: aim for {day_text(target)}, promised {day_text(promised)} ({when}).")
     checkin = []
-    for c in status.get("checkins", [])[:1]:
+    for c in status.get("checkins", []):
         start = datetime.fromisoformat(c["start"]).astimezone(settings.tz)
-        checkin.append(f"{start:%a %b} {start.day} at {start:%H:%M}.")
+        checkin.append(f"With {mentor_name(settings, c['mentor'])}, {start:%a %b} {start.day} at {start:%H:%M}:")
         checkin.extend(f"  - {item}" for item in c.get("agenda", []))
+    review = [line for c in settings.contracts if packet_due(settings, c, now=now) for line in packet_lines(
+        settings, c, now=now)]  # fmt: skip
+    record = track_record(settings.goals, settings.padding)
     return {
         "Needs you now": needs,
         "Waiting on": waiting,
         "Answered": answered,
         "Suggested colleagues": suggested,
         "Goals this week and next": goals,
-        "Next check-in": checkin,
+        "Next check-ins": checkin,
+        "Your review is coming": review,
+        "Your track record": [record.sentence(), *([record.suggestion] if record.suggestion else [])]
+        if record.done
+        else [],
     }
 
 

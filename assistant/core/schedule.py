@@ -4,9 +4,9 @@ review date."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
-from assistant.core.checkins import next_checkin
+from assistant.core.checkins import next_checkins
 from assistant.core.digest import next_digest_at
 from assistant.core.followups import DISMISS_GRACE
 from assistant.core.settings import Settings
@@ -29,12 +29,11 @@ def next_wake(
         digest = next_digest_at(settings.digest, last_period=last_digest, now=now, tz_name=settings.me.timezone)
         if digest is not None:
             moments.append(digest)
-    checkin = next_checkin(settings, now=now)
-    if checkin is not None and settings.contract is not None:
-        moments.append(checkin + settings.contract.duration)
-    if settings.contract is not None:
-        review = datetime.combine(settings.contract.review, time(0, 0), tzinfo=settings.tz)
-        if review > now:
-            moments.append(review)
+    for contract, checkin in next_checkins(settings, now=now):
+        moments.append(checkin + contract.duration)
+    for contract in settings.contracts:
+        # The review, and a week before it (the packet is in the digest from then on).
+        for day in (contract.review - timedelta(days=7), contract.review):
+            moments.append(datetime.combine(day, time(0, 0), tzinfo=settings.tz))
     future = [m for m in moments if m > now]
     return min(future) if future else None

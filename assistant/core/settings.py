@@ -50,8 +50,17 @@ class Mentor:
 
 
 @dataclass(frozen=True)
+class Period:
+    """An earlier version of a contract, kept when it was renewed: until its review, every `every`."""
+
+    version: int
+    review: date
+    every: timedelta
+
+
+@dataclass(frozen=True)
 class Contract:
-    """The mentorship contract (`[contract]`)."""
+    """One mentorship contract (`[contract]`, or one of `[[contracts]]`)."""
 
     mentor: str
     start: date
@@ -64,6 +73,22 @@ class Contract:
     my_goals: tuple[str, ...] = ()
     my_expectations: tuple[str, ...] = ()
     mentor_expectations: tuple[str, ...] = ()
+    mentor_goals: tuple[str, ...] = ()  # what the mentor wants for the resident
+    outcome: tuple[str, ...] = ()  # what both are looking for: a publication, a fellowship position
+    version: int = 1
+    ended: date | None = None
+    previous: tuple[Period, ...] = ()  # the versions before this one, oldest first
+    key: str = ""  # names its calendar objects: "" for `[contract]`, the mentor's address in `[[contracts]]`
+
+    @property
+    def last_day(self) -> date:
+        """The last day a check-in can fall on: the day before the review, or the day it ended."""
+        before_review = self.review - timedelta(days=1)
+        return min(before_review, self.ended) if self.ended else before_review
+
+    def ended_by(self, day: date) -> bool:
+        """Whether the relationship has ended on or before `day`."""
+        return self.ended is not None and self.ended <= day
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,7 @@ class Goal:
     owner: str = "me"
     promised: date | None = None
     done: date | None = None
+    mentor: str = ""  # the address of the mentor this goal belongs to ("" = the only contract's)
 
 
 @dataclass(frozen=True)
@@ -116,7 +142,7 @@ class Settings:
     me: Me
     mentors: tuple[Mentor, ...] = ()
     goals: tuple[Goal, ...] = ()
-    contract: Contract | None = None
+    contracts: tuple[Contract, ...] = ()
     padding: Padding = field(default_factory=Padding)
     followup: FollowupSettings = field(default_factory=FollowupSettings)
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
@@ -130,6 +156,37 @@ class Settings:
             if address in (e.lower() for e in mentor.emails):
                 return mentor
         return None
+
+    def same_mentor(self, a: str, b: str) -> bool:
+        """Whether two addresses are the same person (one configured mentor, or equal)."""
+        if a.lower() == b.lower():
+            return True
+        mentor = self.mentor_for(a)
+        return mentor is not None and mentor is self.mentor_for(b)
+
+    def contract_of(self, address: str) -> Contract | None:
+        """The contract with the mentor who has `address`."""
+        return next((c for c in self.contracts if self.same_mentor(c.mentor, address)), None)
+
+    def goals_of(self, contract: Contract) -> tuple[Goal, ...]:
+        """The goals of one relationship: those naming its mentor, or all unnamed ones when it is the only one."""
+        only = len(self.contracts) == 1
+        return tuple(g for g in self.goals if (self.same_mentor(g.mentor, contract.mentor) if g.mentor else only))
+
+    def goal_mentor(self, goal: Goal) -> Mentor | None:
+        """Who a goal is promised to: its mentor, else the only contract's, else the only mentor."""
+        if goal.mentor:
+            return self.mentor_for(goal.mentor)
+        if len(self.contracts) == 1:
+            return self.mentor_for(self.contracts[0].mentor)
+        if len(self.mentors) == 1 and not self.contracts:
+            return self.mentors[0]
+        return None
+
+    def mentor_label(self, address: str) -> str:
+        """The mentor's configured name, else the address."""
+        mentor = self.mentor_for(address)
+        return mentor.name if mentor and mentor.name else address
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,11 +9,13 @@ from email.utils import parseaddr
 from typing import Any
 
 from assistant.core.attention import mentor_name, needs_you_now
-from assistant.core.checkins import agenda, next_checkin, up_for_review
+from assistant.core.checkins import agenda, next_checkins, up_for_review
 from assistant.core.deadlines import compute_deadlines
 from assistant.core.readback import effective_goals
+from assistant.core.review import packet_due
 from assistant.core.settings import Settings
 from assistant.core.state import GoalOverride, RequestRecord, RequestState
+from assistant.core.track_record import track_record
 
 
 def build_status(
@@ -47,7 +49,8 @@ def build_status(
         "goals": _goals(settings, kept, now=now),
         "checkins": _checkins(settings, now=now),
         "mentors": _mentors(settings, ordered, now=now),
-        "contract": _contract(settings, now=now),
+        "contracts": _contracts(settings, now=now),
+        "track_record": track_record(settings.goals, settings.padding).as_json(),
         "tracked_by_hand": [
             {"message_id": m, "found": any(r.message_id == m for r in requests.values())} for m in manual
         ],
@@ -58,23 +61,37 @@ def build_status(
     return doc
 
 
-def _contract(settings: Settings, *, now: datetime) -> dict[str, Any] | None:
-    contract = settings.contract
-    if contract is None:
-        return None
-    review = up_for_review(settings, now=now)
-    return {
-        "mentor": contract.mentor,
-        "start": contract.start.isoformat(),
-        "review": contract.review.isoformat(),
-        "up_for_review": review,
-        "why": (
-            f"The review date {contract.review} has come: go back to the contract, re-evaluate the goals, "
-            "then end or redefine the relationship."
-            if review
-            else f"Check-ins run until the review on {contract.review}."
-        ),
-    }
+def _contracts(settings: Settings, *, now: datetime) -> list[dict[str, Any]]:
+    today = now.astimezone(settings.tz).date()
+    out = []
+    for contract in settings.contracts:
+        review = up_for_review(settings, contract, now=now)
+        who = settings.mentor_label(contract.mentor)
+        if contract.ended_by(today):
+            why = f"Ended on {contract.ended}: no more check-ins with {who}."
+        elif review:
+            why = (
+                f"The review date {contract.review} has come: go back to the contract with {who}, re-evaluate the "
+                "goals, then end it (`contract end`) or redefine it (`contract renew`)."
+            )
+        elif packet_due(settings, contract, now=now):
+            why = f"The review with {who} is on {contract.review}: `contract review` prints the packet."
+        else:
+            why = f"Check-ins with {who} run until the review on {contract.review}."
+        out.append(
+            {
+                "mentor": contract.mentor,
+                "name": who,
+                "start": contract.start.isoformat(),
+                "review": contract.review.isoformat(),
+                "ended": contract.ended.isoformat() if contract.ended else None,
+                "version": contract.version,
+                "up_for_review": review,
+                "packet_due": packet_due(settings, contract, now=now),
+                "why": why,
+            }
+        )
+    return out
 
 
 def _goals(settings: Settings, overrides: Mapping[str, GoalOverride], *, now: datetime) -> list[dict[str, Any]]:
@@ -106,10 +123,16 @@ def _goals(settings: Settings, overrides: Mapping[str, GoalOverride], *, now: da
 
 
 def _checkins(settings: Settings, *, now: datetime) -> list[dict[str, Any]]:
-    start = next_checkin(settings, now=now)
-    if start is None:
-        return []
-    return [{"start": start.isoformat(timespec="seconds"), "agenda": agenda(settings, start=start)}]
+    """The next check-in of each relationship, soonest first."""
+    return [
+        {
+            "start": start.isoformat(timespec="seconds"),
+            "mentor": contract.mentor,
+            "mentor_name": settings.mentor_label(contract.mentor),
+            "agenda": agenda(settings, contract, start=start),
+        }
+        for contract, start in next_checkins(settings, now=now)
+    ]
 
 
 def _mentors(settings: Settings, requests: list[RequestRecord], *, now: datetime) -> list[dict[str, Any]]:
@@ -122,9 +145,13 @@ def _mentors(settings: Settings, requests: list[RequestRecord], *, now: datetime
             stage = "contacted"
         if any(r.state == RequestState.REPLIED for r in mine):
             stage = "replied"
-        contract = settings.contract
-        if contract and contract.mentor.lower() in (e.lower() for e in mentor.emails):
-            stage = "review" if today >= contract.review else "contract"
+        contract = settings.contract_of(mentor.email)
+        if contract is not None:
+            stage = "contract"
+            if contract.ended_by(today):
+                stage = "alumni"
+            elif today >= contract.review:
+                stage = "review"
         suggested: dict[str, str] = {}
         for r in mine:
             for text in r.suggested:

@@ -1,0 +1,176 @@
+"""The relationship in config.toml: `[[mentors]]`, the contracts and `[[goals]]`.
+
+A contract is `[contract]` (one) or `[[contracts]]` (one table per mentor); each names a
+configured mentor; `contract renew` keeps the earlier versions in `previous`. A goal may
+name its mentor (an address or a unique part of a name), which this resolves to the
+mentor's address.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from typing import Any
+
+from assistant.config.checker import Checker
+from assistant.core.settings import WEEKDAYS, Contract, Goal, Mentor, Period
+
+
+def parse_mentors(c: Checker, data: dict[str, Any]) -> tuple[Mentor, ...]:
+    mentors = []
+    seen: dict[str, str] = {}
+    for prefix, t in c.array(data, "mentors"):
+        emails = c.get(t, "mentors", "email", prefix) or ()
+        for e in emails:
+            if e.lower() in seen:
+                c.add(f"{prefix}.email", f"{e} is already listed under {seen[e.lower()]}")
+            seen[e.lower()] = prefix
+        mentors.append(
+            Mentor(
+                name=c.get(t, "mentors", "name", prefix) or "",
+                emails=emails or ("unknown@invalid.example",),
+                area=c.get(t, "mentors", "area", prefix),
+                project=c.get(t, "mentors", "project", prefix),
+                title=c.get(t, "mentors", "title", prefix),
+                source=c.get(t, "mentors", "source", prefix),
+                recommended_by=c.get(t, "mentors", "recommended_by", prefix),
+                publications=c.get(t, "mentors", "publications", prefix),
+            )
+        )
+    return tuple(mentors)
+
+
+def _mentor_ref(c: Checker, text: str, mentors: tuple[Mentor, ...], where: str) -> str:
+    """A mentor named by address or by a unique part of the name, as the mentor's address ("" when empty)."""
+    text = text.strip()
+    if not text:
+        return ""
+    found = find_mentors(text, mentors)
+    if len(found) == 1:
+        return found[0].email
+    names = ", ".join(m.name for m in found)
+    c.add(where, f"{text!r} matches {names}: write the address" if found else f"{text!r} is not a configured mentor")
+    return ""
+
+
+def find_mentors(text: str, mentors: tuple[Mentor, ...]) -> list[Mentor]:
+    """The mentors `text` names: by one of their addresses, else by a part of their name."""
+    needle = text.strip().lower()
+    exact = [m for m in mentors if needle in (e.lower() for e in m.emails)]
+    if exact or "@" in needle:
+        return exact
+    return [m for m in mentors if needle in m.name.lower()]
+
+
+def parse_contracts(c: Checker, data: dict[str, Any], mentors: tuple[Mentor, ...]) -> tuple[Contract, ...]:
+    """`[contract]` and `[[contracts]]`, at most one per mentor."""
+    found: list[tuple[str, Contract]] = []
+    single = c.table(data, "contract", required=False)
+    if single is not None:
+        if data.get("contracts"):
+            c.add("contract", "write either one [contract] or [[contracts]] tables, not both")
+        found.append(("contract", _contract(c, single, "contract", mentors, many=False)))
+    for prefix, t in c.array(data, "contracts"):
+        found.append((prefix, _contract(c, t, prefix, mentors, many=True)))
+    seen: dict[str, str] = {}
+    for prefix, contract in found:
+        mentor = next((m for m in mentors if contract.mentor.lower() in (e.lower() for e in m.emails)), None)
+        who = mentor.email.lower() if mentor else contract.mentor.lower()
+        if who in seen:
+            c.add(f"{prefix}.mentor", f"{contract.mentor} already has a contract ({seen[who]}); renew that one")
+        seen[who] = prefix
+    return tuple(contract for _prefix, contract in found)
+
+
+def _contract(c: Checker, t: dict[str, Any], prefix: str, mentors: tuple[Mentor, ...], *, many: bool) -> Contract:
+    mentor = c.get(t, "contract", "mentor", prefix) or ""
+    configured = next((m for m in mentors if mentor.lower() in (e.lower() for e in m.emails)), None)
+    if mentor and configured is None:
+        c.add(f"{prefix}.mentor", f"{mentor} is not the address of a configured [[mentors]] entry")
+    start = c.get(t, "contract", "start", prefix)
+    review = c.get(t, "contract", "review", prefix)
+    if start and review and review <= start:
+        c.add(f"{prefix}.review", f"{review} must be after {prefix}.start ({start})")
+    every = _every(c, c.get(t, "contract", "every", prefix), f"{prefix}.every")
+    weekday = str(c.get(t, "contract", "weekday", prefix)).lower()
+    if weekday not in WEEKDAYS:
+        c.add(f"{prefix}.weekday", f"must be a day name like tuesday, not {weekday!r}")
+        weekday = "tuesday"
+    ended = c.get(t, "contract", "ended", prefix)
+    if ended and start and ended < start:
+        c.add(f"{prefix}.ended", f"{ended} is before {prefix}.start ({start})")
+    version = c.get(t, "contract", "version", prefix)
+    previous = _previous(c, t, prefix, start, review, every)
+    if previous and version <= previous[-1].version:
+        c.add(f"{prefix}.version", f"must be after the last of {prefix}.previous ({previous[-1].version})")
+    return Contract(
+        mentor=mentor,
+        start=start or date(2000, 1, 1),
+        every=every,
+        weekday=weekday,
+        time=c.get(t, "contract", "time", prefix) or time(16, 0),
+        duration=c.get(t, "contract", "duration", prefix),
+        review=review or date(2000, 1, 2),
+        location=c.get(t, "contract", "location", prefix),
+        my_goals=c.get(t, "contract", "my_goals", prefix),
+        my_expectations=c.get(t, "contract", "my_expectations", prefix),
+        mentor_expectations=c.get(t, "contract", "mentor_expectations", prefix),
+        mentor_goals=c.get(t, "contract", "mentor_goals", prefix),
+        outcome=c.get(t, "contract", "outcome", prefix),
+        version=version,
+        ended=ended,
+        previous=previous,
+        # [[contracts]] name their calendar objects by mentor; the one [contract] keeps its names.
+        key=(configured.email.lower() if configured else mentor.lower()) if many else "",
+    )
+
+
+def _every(c: Checker, every: timedelta, where: str) -> timedelta:
+    if not timedelta(days=7) <= every <= timedelta(weeks=26) or every.days % 7 or every % timedelta(days=1):
+        c.add(where, "must be whole weeks between 1w and 26w, like 4w")
+        return timedelta(weeks=4)
+    return every
+
+
+def _previous(
+    c: Checker, t: dict[str, Any], prefix: str, start: date | None, review: date | None, every: timedelta
+) -> tuple[Period, ...]:
+    out: list[Period] = []
+    for where, p in c.array(t, "previous", prefix):
+        day = c.get(p, "previous", "review", where)
+        version = c.get(p, "previous", "version", where) or 0
+        cadence = c.get(p, "previous", "every", where)
+        cadence = _every(c, cadence, f"{where}.every") if cadence is not None else every
+        if day is None:
+            continue
+        if (out and day <= out[-1].review) or (start and day <= start) or (review and day >= review):
+            c.add(f"{where}.review", f"{day} must fall between the start, the earlier reviews and the review")
+        out.append(Period(version=version, review=day, every=cadence))
+    return tuple(out)
+
+
+def parse_goals(c: Checker, data: dict[str, Any], mentors: tuple[Mentor, ...]) -> tuple[Goal, ...]:
+    goals = []
+    ids: set[str] = set()
+    for i, (prefix, t) in enumerate(c.array(data, "goals")):
+        gid = c.get(t, "goals", "id", prefix) or f"goal-{i}"
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", gid):
+            c.add(f"{prefix}.id", f"{gid!r} must be letters, digits, '-', '_' or '.'")
+        if gid in ids:
+            c.add(f"{prefix}.id", f"{gid!r} is used by another goal")
+        ids.add(gid)
+        goals.append(
+            Goal(
+                id=gid,
+                title=c.get(t, "goals", "title", prefix) or gid,
+                start=c.get(t, "goals", "start", prefix) or date(2000, 1, 1),
+                estimate=c.get(t, "goals", "estimate", prefix),
+                measure=c.get(t, "goals", "measure", prefix),
+                relevant=c.get(t, "goals", "relevant", prefix),
+                owner=c.get(t, "goals", "owner", prefix),
+                promised=c.get(t, "goals", "promised", prefix),
+                done=c.get(t, "goals", "done", prefix),
+                mentor=_mentor_ref(c, c.get(t, "goals", "mentor", prefix), mentors, f"{prefix}.mentor"),
+            )
+        )
+    return tuple(goals)

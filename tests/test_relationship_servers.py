@@ -1,0 +1,277 @@
+"""The whole relationship against real servers: two contracts, renew, end, the review.
+
+Dovecot holds the drafts; Radicale and Xandikos hold the calendar, which khal reads as a
+person would (after vdirsyncer), on both sides of a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+import textwrap
+from datetime import datetime
+from email import policy
+from pathlib import Path
+
+import pytest
+from caldav.davclient import DAVClient
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from assistant.cli import main
+from assistant.demo.servers.smtp_sink import start_smtp_sink
+from tests.calendar_clients import khal_list, resync, sync_to_vdir
+from tests.conftest import write_config
+from tests.test_relationship import TWO
+
+MENTORS = textwrap.dedent("""
+    [[mentors]]
+    name = "Dr. Jane Smith"
+    email = ["jsmith@hospital.org"]
+
+    [[mentors]]
+    name = "Dr. Raj Patel"
+    email = ["rpatel@hospital.org"]
+""")
+# Dr. Smith's relationship also has a goal still open, to be listed when it ends.
+GOALS = TWO + textwrap.dedent("""
+    [[goals]]
+    id = "poster"
+    title = "Poster for research day"
+    mentor = "jsmith@hospital.org"
+    start = 2027-02-01
+    estimate = "4w"
+""")
+FEB1 = datetime.fromisoformat("2027-02-01T09:00:00-07:00")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def run(config: Path, *args: str, now: datetime) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"MENTOR_ASSISTANT_NOW": now.isoformat()})
+    return result.exit_code, result.output
+
+
+def setup(kind: str, request, mail_user, tmp_path: Path, extra: str = "") -> tuple[Path, str, object]:
+    server = request.getfixturevalue(kind)
+    user = mail_user.username.split("@")[0] if kind == "radicale" else "user"
+    name = f"Rel {tmp_path.name}"
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=server, cal_user=user, goals=GOALS,
+                          mentors=MENTORS, calendar_name=name, extra=extra)  # fmt: skip
+    client = DAVClient(url=server.url, username=user, password="x")
+    cal = next((c for c in client.principal().calendars() if c.get_display_name() == name), None)
+    return config, user, (server, client, name, cal)
+
+
+def objects(client: DAVClient, name: str) -> dict[str, str]:
+    """Our objects on the server by their marker (X-MENTOR-ASSISTANT), unfolded."""
+    cal = next(c for c in client.principal().calendars() if c.get_display_name() == name)
+    out = {}
+    for obj in cal.objects(load_objects=True):
+        text = obj.data.replace("\r\n ", "").replace("\n ", "")
+        marker = re.search(r"X-MENTOR-ASSISTANT:(\S+)", text)
+        if marker:
+            out[marker.group(1)] = text
+    return out
+
+
+def series_of(ics: str) -> dict[str, object]:
+    event = Calendar.from_ical(ics).walk("VEVENT")[0]
+    return {"uid": str(event["UID"]), "sequence": int(event.get("SEQUENCE", 0)),
+            "rrule": event["RRULE"].to_ical().decode()}  # fmt: skip
+
+
+def checkins_on(text: str, day: str) -> list[str]:
+    """khal's lines for one day (its block runs until the next date heading)."""
+    if day not in text:
+        return []
+    block = text.split(day, 1)[1].split("\n")[1:]
+    lines = []
+    for line in block:
+        if re.match(r"^\S", line) and re.match(r"^\d{4}-\d\d-\d\d|^[A-Z][a-z]+,", line):
+            break
+        lines.append(line.strip())
+    # "16:00-16:30 Check-in: Dr. Smith ⟳ ⏰ :: description": the time and the title.
+    return [re.split(r" ⟳| ⏰| ::", line)[0] for line in lines if "Check-in" in line]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["radicale", "xandikos"])
+def test_two_contracts_two_series_at_their_own_times_across_dst(kind, request, mail_user, tmp_path):
+    config, user, (_server, client, name, _cal) = setup(kind, request, mail_user, tmp_path)
+    code, out = run(config, "once", now=FEB1)
+    assert code == 0, out
+    assert "check-ins with Dr. Jane Smith" in out and "check-ins with Dr. Raj Patel" in out
+    found = objects(client, name)
+    assert {"contract:jsmith@hospital.org:checkins", "contract:rpatel@hospital.org:checkins",
+            "contract:jsmith@hospital.org:review", "contract:rpatel@hospital.org:review"} <= set(found)  # fmt: skip
+    # Each agenda has its own relationship's goals only.
+    smith = found["contract:jsmith@hospital.org:checkins"]
+    patel = found["contract:rpatel@hospital.org:checkins"]
+    assert "QI abstract" in smith and "Fellowship shortlist" not in smith
+    assert "Fellowship shortlist (Dr. Raj Patel" in patel and "QI abstract" not in patel
+    cal = next(c for c in client.principal().calendars() if c.get_display_name() == name)
+    text = khal_list(tmp_path, sync_to_vdir(tmp_path, str(cal.url), user), "2027-02-01", "60d")
+    # DST begins on March 14, 2027: both keep their local times on both sides.
+    assert checkins_on(text, "2027-03-02") == ["16:00-16:30 Check-in: Dr. Smith"], text
+    assert checkins_on(text, "2027-03-30") == ["16:00-16:30 Check-in: Dr. Smith"], text
+    assert checkins_on(text, "2027-03-04") == ["08:00-08:45 Check-in: Dr. Patel"], text
+    assert checkins_on(text, "2027-03-18") == ["08:00-08:45 Check-in: Dr. Patel"], text
+    status = json.loads(run(config, "status", "--json", now=FEB1)[1])
+    assert [c["mentor"] for c in status["contracts"]] == ["jsmith@hospital.org", "rpatel@hospital.org"]
+    assert [c["version"] for c in status["contracts"]] == [1, 1]
+    assert [c["mentor"] for c in status["checkins"]] == ["jsmith@hospital.org", "rpatel@hospital.org"]  # Feb 2, Feb 4
+    # Which contract MENTOR names: none with two contracts is a usage error, so is an ambiguous part.
+    assert run(config, "contract", "review", now=FEB1)[0] == 64
+    code, out = run(config, "contract", "review", "dr.", now=FEB1)
+    assert code == 64 and "more than one" in out
+    code, out = run(config, "contract", "review", "patel", now=FEB1)
+    assert code == 0 and "Fellowship shortlist" in out and "QI abstract" not in out
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["radicale", "xandikos"])
+def test_ending_keeps_the_past_stops_the_future_and_drafts_a_thank_you(kind, request, mail_user, tmp_path):
+    config, user, (_server, client, name, _cal) = setup(kind, request, mail_user, tmp_path)
+    config.write_text(config.read_text().replace('estimate = "2w"', 'estimate = "2w"\ndone = 2027-01-15', 1))
+    assert run(config, "once", now=FEB1)[0] == 0
+    before = series_of(objects(client, name)["contract:jsmith@hospital.org:checkins"])
+    ended_on = at("2027-03-10T12:00:00-07:00")
+
+    # A dry run changes nothing: not the config, not Drafts.
+    text = config.read_text()
+    code, out = run(config, "contract", "end", "smith", "--dry-run", now=ended_on)
+    assert code == 0 and "Would write ended = 2027-03-10" in out and "thank-you" in out
+    assert config.read_text() == text and mail_user.messages("Drafts") == {}
+
+    code, out = run(config, "contract", "end", "smith", now=ended_on)
+    assert code == 0, out
+    assert "ended = 2027-03-10" in config.read_text()
+    assert "A thank-you to Dr. Jane Smith is in Drafts" in out
+    assert "Still open: poster (Poster for research day)" in out and "abstract" not in out.split("Still open")[1]
+    (item,) = mail_user.messages("Drafts").values()
+    assert b"\\Draft" in item[b"FLAGS"]
+    msg = email.message_from_bytes(item[b"BODY[]"], policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "jsmith@hospital.org"
+    assert msg["From"].addresses[0].addr_spec == mail_user.username
+    assert msg["Subject"] == "Thank you" and msg["X-Mentor-Assistant"].startswith("thanks=")
+    assert msg["Date"].endswith("-0700")
+    body = msg.get_content()
+    assert body.startswith("Dear Dr. Smith,") and "since January 2027" in body
+    assert "QI abstract" in body and "Poster" not in body  # what was achieved, not what was not
+    assert "stay in touch" in body
+    # Running it again writes nothing twice.
+    assert "already in Drafts" in run(config, "contract", "end", "smith", now=ended_on)[1]
+    assert len(mail_user.messages("Drafts")) == 1
+
+    code, out = run(config, "once", now=ended_on)
+    assert code == 0, out
+    found = objects(client, name)
+    after = series_of(found["contract:jsmith@hospital.org:checkins"])
+    assert after["uid"] == before["uid"] and after["sequence"] > before["sequence"]  # edited, not recreated
+    assert "UNTIL=20270302T230000Z" in str(after["rrule"])  # the last check-in before the end: Mar 2, 16:00 MST
+    assert "SUMMARY:Ended: mentorship with Dr. Smith" in found["contract:jsmith@hospital.org:review"]
+    cal = next(c for c in client.principal().calendars() if c.get_display_name() == name)
+    text = khal_list(tmp_path, sync_to_vdir(tmp_path, str(cal.url), user), "2027-01-01", "200d")
+    for day in ("2027-01-05", "2027-02-02", "2027-03-02"):
+        assert checkins_on(text, day) == ["16:00-16:30 Check-in: Dr. Smith"], (day, text)
+    assert "Check-in: Dr. Smith" not in text.split("2027-03-10", 1)[1]
+    assert "08:00-08:45 Check-in: Dr. Patel" in text.split("2027-03-10", 1)[1]  # the other one goes on
+    status = json.loads(run(config, "status", "--json", now=ended_on)[1])
+    assert {m["email"]: m["stage"] for m in status["mentors"]} == {
+        "jsmith@hospital.org": "alumni", "rpatel@hospital.org": "contract"}  # fmt: skip
+    assert status["contracts"][0]["ended"] == "2027-03-10"
+    assert [c["mentor"] for c in status["checkins"]] == ["rpatel@hospital.org"]
+    assert "Nothing to do." in run(config, "once", now=ended_on)[1]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["radicale", "xandikos"])
+def test_renewing_extends_the_same_series(kind, request, mail_user, tmp_path):
+    config, user, (_server, client, name, _cal) = setup(kind, request, mail_user, tmp_path)
+    april = at("2027-04-20T09:00:00-06:00")
+    assert run(config, "once", now=april)[0] == 0
+    before = series_of(objects(client, name)["contract:rpatel@hospital.org:checkins"])
+    cal = next(c for c in client.principal().calendars() if c.get_display_name() == name)
+    local = sync_to_vdir(tmp_path, str(cal.url), user)
+    text = khal_list(tmp_path, local, "2027-04-01", "120d")
+    assert checkins_on(text, "2027-04-29") == ["08:00-08:45 Check-in: Dr. Patel"]
+    assert checkins_on(text, "2027-05-13") == []  # past the review of May 6
+
+    text = config.read_text()
+    code, out = run(config, "contract", "renew", "patel", "--review", "2027-09-02", "--every", "4w", "--dry-run",
+                    now=april)  # fmt: skip
+    assert code == 0 and "Would write version 2" in out and config.read_text() == text
+    assert run(config, "contract", "renew", "patel", "--review", "2027-05-01", now=april)[0] == 64
+    code, out = run(config, "contract", "renew", "patel", "--review", "2027-09-02", "--every", "4w", now=april)
+    assert code == 0, out
+    written = config.read_text()
+    assert "version = 2" in written and "review = 2027-09-02" in written
+    assert re.search(r"previous = \[\s*\{version = 1, review = 2027-05-06, every = \"2w\"\}", written), written
+
+    assert run(config, "once", now=april)[0] == 0
+    after = series_of(objects(client, name)["contract:rpatel@hospital.org:checkins"])
+    assert after["uid"] == before["uid"] and after["sequence"] > before["sequence"]
+    resync(tmp_path)
+    text = khal_list(tmp_path, local, "2027-04-01", "150d")
+    # The past at every two weeks, then every four from the old review on, until the new one.
+    assert checkins_on(text, "2027-04-15") == ["08:00-08:45 Check-in: Dr. Patel"]
+    assert checkins_on(text, "2027-04-29") == ["08:00-08:45 Check-in: Dr. Patel"]
+    for day in ("2027-05-06", "2027-06-03", "2027-07-01", "2027-07-29", "2027-08-26"):
+        assert checkins_on(text, day) == ["08:00-08:45 Check-in: Dr. Patel"], (day, text)
+    assert checkins_on(text, "2027-05-20") == []
+    status = json.loads(run(config, "status", "--json", now=april)[1])
+    patel = status["contracts"][1]
+    assert (patel["version"], patel["review"]) == (2, "2027-09-02")
+    # The new version has its own proposal (a new Message-ID).
+    assert run(config, "contract", "draft", "patel", "--anyway", now=april)[0] == 0
+    (item,) = mail_user.messages("Drafts").values()
+    assert b"This is version 2" in item[b"BODY[]"].replace(b"=\r\n", b"")
+
+
+@pytest.mark.integration
+def test_the_review_packet_a_week_before_in_the_digest_and_as_a_draft(request, mail_user, tmp_path):
+    sink = start_smtp_sink()
+    try:
+        smtp = textwrap.dedent(f"""
+            [smtp]
+            host = "127.0.0.1"
+            port = {sink.port}
+            security = "plain"
+            username = "{mail_user.username}"
+            password = "x"
+            digest = "daily 07:00"
+        """)
+        config, _user, _ = setup("radicale", request, mail_user, tmp_path, extra=smtp)
+        config.write_text(config.read_text().replace('estimate = "2w"', 'estimate = "2w"\ndone = 2027-01-15', 1))
+        week_before = at("2027-06-29T08:00:00-06:00")
+        code, out = run(config, "once", now=week_before)
+        assert code == 0, out
+        (digest,) = sink.messages
+        msg = email.message_from_bytes(digest.data, policy=policy.default)
+        text = msg.get_body(preferencelist=("plain",)).get_content()
+        assert "Your review is coming" in text
+        assert "Review with Dr. Smith on Tue Jul 6, 2027: 1 of 1 goal delivered by the promised date" in text
+        assert "Still open: Poster for research day" in text
+        assert "Your track record" in text
+        needs = json.loads(run(config, "status", "--json", now=week_before)[1])["needs_you_now"]
+        assert any(n["kind"] == "contract" and "contract review" in n["text"] for n in needs)
+
+        code, out = run(config, "contract", "review", "smith", "--draft", now=week_before)
+        assert code == 0 and "review meeting proposal to jsmith@hospital.org is in Drafts" in out
+        (item,) = mail_user.messages("Drafts").values()
+        draft = email.message_from_bytes(item[b"BODY[]"], policy=policy.default)
+        assert draft["Subject"] == "Reviewing our mentorship agreement"
+        assert draft["To"].addresses[0].addr_spec == "jsmith@hospital.org"
+        plain = draft.get_body(preferencelist=("plain",)).get_content()
+        assert plain.startswith("Dear Dr. Smith,") and "# Review of our mentorship" in plain
+        assert "11 days early, by your own target" in plain
+        html = draft.get_body(preferencelist=("html",)).get_content()
+        assert "<h1>Review of our mentorship</h1>" in html
+        assert "already in Drafts" in run(config, "contract", "review", "smith", "--draft", now=week_before)[1]
+        assert [m.recipients for m in sink.messages] == [[mail_user.username]]  # the digest, to the resident only
+    finally:
+        sink.stop()
