@@ -309,3 +309,28 @@ def test_the_review_packet_has_the_figures_of_what_happened():
     assert lines[0].startswith("Review with Dr. Smith on Tue Jul 6, 2027: 1 of 1 goal")
     assert lines[-1] == "The whole packet: mentor-assistant contract review jsmith@hospital.org"
     assert not packet_due(s, replace(smith, ended=date(2027, 6, 1)), now=week_before)
+
+
+def test_a_goal_names_its_mentor_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_text(BASE + TWO)
+    path.chmod(0o600)
+
+    def run(*args: str) -> tuple[int, str]:
+        env = {"MENTOR_ASSISTANT_NOW": NOW.isoformat()}
+        result = CliRunner().invoke(main, ["--config", str(path), *args], env=env)
+        return result.exit_code, result.output
+
+    code, out = run("goal", "add", "talk", "--title", "Grand rounds talk", "--estimate", "1w", "--mentor", "patel")
+    assert code == 0, out
+    s = parse_config(tomllib.loads(path.read_text())).settings
+    (talk,) = [g for g in s.goals if g.id == "talk"]
+    assert talk.mentor == "rpatel@hospital.org" and talk in s.goals_of(s.contracts[1])
+    before = path.read_text()
+    code, out = run("goal", "edit", "talk", "--mentor", "dr.")
+    assert code == 78 and "goals[2].mentor" in out and "Dr. Jane Smith, Dr. Raj Patel" in out
+    assert path.read_text() == before  # an edit that would break the config changes nothing

@@ -22,7 +22,7 @@ from icalendar import Calendar
 from assistant.cli import main
 from assistant.demo.servers.smtp_sink import start_smtp_sink
 from tests.calendar_clients import khal_list, resync, sync_to_vdir
-from tests.conftest import write_config
+from tests.conftest import make_message, write_config
 from tests.test_relationship import TWO
 
 MENTORS = textwrap.dedent("""
@@ -275,3 +275,38 @@ def test_the_review_packet_a_week_before_in_the_digest_and_as_a_draft(request, m
         assert [m.recipients for m in sink.messages] == [[mail_user.username]]  # the digest, to the resident only
     finally:
         sink.stop()
+
+
+@pytest.mark.integration
+def test_the_letters_of_a_relationship_are_never_nudged(mail_user, tmp_path):
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=GOALS, mentors=MENTORS)
+    me = mail_user.username
+    ended_on = at("2027-03-10T12:00:00-07:00")
+    assert run(config, "contract", "end", "smith", now=ended_on)[0] == 0
+    (item,) = mail_user.messages("Drafts").values()
+    # The resident sends the thank-you; the client gives it a Message-ID of its own and drops our header.
+    sent = email.message_from_bytes(item[b"BODY[]"], policy=policy.default)
+    del sent["X-Mentor-Assistant"]
+    sent.replace_header("Message-ID", "<thanks-as-sent@example.edu>")
+    mail_user.append("Sent", sent.as_bytes(), when=ended_on, flags=(b"\\Seen",))
+    # The review-meeting letter to Dr. Patel, sent with our header kept; and, to prove the
+    # rule can fail, an ordinary request to Dr. Patel the same day.
+    letter = make_message(sender=me, to=["rpatel@hospital.org"], subject="Reviewing our mentorship agreement",
+                          when=ended_on, message_id="<mentor-assistant.review.0123456789abcdef0123@example.edu>",
+                          extra={"X-Mentor-Assistant": "review=0123456789abcdef0123"})  # fmt: skip
+    mail_user.append("Sent", letter, when=ended_on, flags=(b"\\Seen",))
+    ask = make_message(sender=me, to=["rpatel@hospital.org"], subject="Could you look at my abstract?",
+                       when=ended_on, message_id="<ask@example.edu>")  # fmt: skip
+    mail_user.append("Sent", ask, when=ended_on, flags=(b"\\Seen",))
+    for drafts in list(mail_user.messages("Drafts")):
+        with mail_user.client() as c:
+            c.select_folder("Drafts")
+            c.add_flags([drafts], [b"\\Deleted"])
+            c.uid_expunge([drafts])
+    later = at("2027-03-30T09:00:00-06:00")
+    code, out = run(config, "once", now=later)
+    assert code == 0, out
+    requests = json.loads(run(config, "status", "--json", now=later)[1])["requests"]
+    assert [r["message_id"] for r in requests] == ["<ask@example.edu>"]
+    (draft,) = mail_user.messages("Drafts").values()  # the follow-up of the real request, and nothing else
+    assert b"Could you look at my abstract?" in draft[b"BODY[]"]

@@ -29,20 +29,22 @@ def goal() -> None:
 @click.option("--title", required=True, help="Specific: what you will produce.")
 @click.option("--measure", default="", help="Measurable: how you both know it is done.")
 @click.option("--relevant", default="", help="Relevant: what it serves.")
-@click.option("--owner", default="me", show_default=True, help="Who is doing it.")
+@click.option("--owner", default="me", show_default=True, help="Who is doing it: me, or your mentor's address.")
+@click.option("--mentor", default=None, help="Whose goal: a mentor's address or a unique part of the name "
+              "(needed with several contracts; else the only contract's).")  # fmt: skip
 @click.option("--start", type=DATE, help="When you start (default: today).")
 @click.option("--estimate", type=DURATION, required=True, help="Achievable: your honest estimate, like 2w.")
 @click.option("--promised", type=DATE, help="Time-bound: a date already agreed (else computed).")
 @pass_app
-def add(app: AppContext, goal_id: str, title: str, measure: str, relevant: str, owner: str, start: date | None,
-        estimate: str, promised: date | None) -> None:  # fmt: skip
+def add(app: AppContext, goal_id: str, title: str, measure: str, relevant: str, owner: str, mentor: str | None,
+        start: date | None, estimate: str, promised: date | None) -> None:  # fmt: skip
     """Add a goal; prints its target and promised dates."""
     if any(g.id == goal_id for g in app.settings.goals):
         raise UsageError(f"a goal with id {goal_id!r} already exists", fix=f"Use `goal edit {goal_id}` to change it.")
     today = app.now.astimezone(app.settings.tz).date()
     fields = {
         "id": goal_id, "title": title, "measure": measure or None, "relevant": relevant or None, "owner": owner,
-        "start": start or today, "estimate": estimate, "promised": promised,
+        "mentor": mentor, "start": start or today, "estimate": estimate, "promised": promised,
     }  # fmt: skip
     config = add_goal(app.config_path, fields)
     _show(app, config.settings, goal_id)
@@ -54,6 +56,7 @@ def add(app: AppContext, goal_id: str, title: str, measure: str, relevant: str, 
 @click.option("--measure", help="Measurable: how you both know it is done.")
 @click.option("--relevant", help="Relevant: what it serves.")
 @click.option("--owner", help="Who is doing it: me, or your mentor's address.")
+@click.option("--mentor", help="Whose goal: a mentor's address or a unique part of the name.")
 @click.option("--start", type=DATE, help="When you start.")
 @click.option("--estimate", type=DURATION, help="Your honest estimate, like 2w.")
 @click.option("--promised", type=DATE, help="A date agreed with your mentor.")
@@ -61,12 +64,12 @@ def add(app: AppContext, goal_id: str, title: str, measure: str, relevant: str, 
 @click.option("--not-done", is_flag=True, help="Reopen a goal marked done.")
 @pass_app
 def edit(app: AppContext, goal_id: str, title: str | None, measure: str | None, relevant: str | None,
-         owner: str | None, start: date | None, estimate: str | None, promised: date | None, no_promised: bool,
-         not_done: bool) -> None:  # fmt: skip
+         owner: str | None, mentor: str | None, start: date | None, estimate: str | None, promised: date | None,
+         no_promised: bool, not_done: bool) -> None:  # fmt: skip
     """Change a goal's fields."""
     _known(app.settings, goal_id)
     fields = {
-        "title": title, "measure": measure, "relevant": relevant, "owner": owner, "start": start,
+        "title": title, "measure": measure, "relevant": relevant, "owner": owner, "mentor": mentor, "start": start,
         "estimate": estimate, "promised": promised,
     }  # fmt: skip
     remove = tuple(k for k, flag in (("promised", no_promised), ("done", not_done)) if flag)

@@ -23,7 +23,7 @@ HEADER_FIELDS = (
     "X-Precedence",
 )  # fmt: skip
 # Raised whenever the fields above or what the scan keeps change: cached scans start over.
-SCAN_VERSION = 2
+SCAN_VERSION = 3
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A Message-ID as a plain ASCII token: threading headers are never written as encoded words.

@@ -4,6 +4,12 @@ A message in Sent, on or after `since`, is a request when a To/Cc recipient is a
 configured mentor, its recipients include `tracking.bcc`, it carries `tracking.keyword`,
 or it was tracked by hand. A later message the resident sends in the same thread is a
 follow-up of that request, not a new one.
+
+Two kinds of mail to a mentor are never requests of themselves, so never nudged: the
+letters of a relationship the assistant drafted (the contract proposal, the review
+meeting, the thank-you; known by their header or Message-ID when the mail client kept
+them), and mail to a mentor whose contract ended on or before the day it was sent
+(a thank-you, keeping in touch). BCC, the keyword and `track` still make them one.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class TrackingRules:
     since: date  # sent mail before this day (in `tz`) is never a new request
     tz: str
     manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
+    ended: tuple[tuple[str, date], ...] = ()  # (address, end day) of every mentor whose contract ended
 
     @classmethod
     def of(cls, settings: Settings, *, since: date, manual: frozenset[str]) -> TrackingRules:
@@ -47,7 +54,11 @@ class TrackingRules:
             since=since,
             tz=settings.me.timezone,
             manual=manual,
-        )
+            ended=tuple(sorted(
+                (e.lower(), c.ended) for c in settings.contracts if c.ended is not None
+                for m in [settings.mentor_for(c.mentor)] for e in (m.emails if m else (c.mentor,))
+            )),
+        )  # fmt: skip
 
     @property
     def not_mentors(self) -> frozenset[str]:
@@ -57,7 +68,7 @@ class TrackingRules:
     @property
     def fingerprint(self) -> str:
         basis = [SCAN_VERSION, sorted(self.me), sorted(self.mentors), self.bcc, self.keyword, self.since.isoformat(),
-                 self.tz, sorted(self.manual)]  # fmt: skip
+                 self.tz, sorted(self.manual), [(a, d.isoformat()) for a, d in self.ended]]  # fmt: skip
         return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
 
 
@@ -94,7 +105,8 @@ def tracking_source(
     if message.message_id and message.message_id in bcc_copies:
         return TrackSource.BCC
     addresses = {a.email for a in message.recipients}
-    if addresses & rules.mentors:
+    mentors = addresses & rules.mentors
+    if mentors and not is_letter(message) and not _all_ended(mentors, message, rules):
         return TrackSource.MENTOR
     bcc = rules.bcc
     if bcc and (bcc in addresses or bcc in message.header("bcc").lower()):
@@ -102,6 +114,24 @@ def tracking_source(
     if rules.keyword and rules.keyword in message.flags:
         return TrackSource.KEYWORD
     return None
+
+
+# The letters of a relationship: `kind=` in our header, or `<mentor-assistant.kind.` Message-IDs.
+LETTERS = ("contract", "review", "thanks")
+
+
+def is_letter(message: MailMessage) -> bool:
+    """A contract proposal, review meeting or thank-you the assistant drafted (as far as the client kept it)."""
+    kind = message.header("x-mentor-assistant").split("=", 1)[0].strip().lower()
+    mid = message.message_id.lower()
+    return kind in LETTERS or any(mid.startswith(f"<mentor-assistant.{k}.") for k in LETTERS)
+
+
+def _all_ended(mentors: set[str], message: MailMessage, rules: TrackingRules) -> bool:
+    """Whether every mentor the message is to had ended the relationship by the day it was sent."""
+    ended = dict(rules.ended)
+    day = _local_day(message.date, rules)
+    return all(m in ended and ended[m] <= day for m in mentors)
 
 
 def is_bcc_copy(message: MailMessage, rules: TrackingRules) -> bool:

@@ -34,10 +34,13 @@ import imapclient
 from assistant import clock
 from assistant.adapters.store import Store
 from assistant.config import load_config
+from assistant.config.edit import update_goal
+from assistant.core.review import render_review
 from assistant.core.settings import WEEKDAYS
 from assistant.cycle import run_cycle
 from assistant.demo.servers.smtp_sink import SmtpSink
 from assistant.errors import EX_OK, EX_UNAVAILABLE
+from assistant.template_files import load_templates
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,8 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         my_goals = ["a first-author QI abstract on inpatient anticoagulation"]
         my_expectations = ["feedback on drafts within a week"]
         mentor_expectations = ["I bring an agenda to every check-in"]
+        mentor_goals = ["present the project at the regional meeting"]
+        outcome = ["a first-author abstract"]
 
         [[goals]]
         id = "qi-proposal"
@@ -238,6 +243,10 @@ def _fmt(moment: datetime) -> str:
     return f"{moment:%a %b} {moment.day}, {moment:%H:%M}"
 
 
+def _fmt_day(day: date) -> str:
+    return f"{day:%a %b} {day.day}"
+
+
 def _indent(text: str, prefix: str = "    │ ") -> str:
     return "\n".join(prefix + line for line in text.rstrip().splitlines())
 
@@ -268,6 +277,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     config_path.write_text(_config_text(servers, workdir / "state.json", monday))
     config_path.chmod(0o600)  # it holds the demo's password
     config = load_config(config_path)
+    configs = [config]  # the config as the resident edits it along the way
     story = Story(servers)
     story.ensure_folders()
     echo(f"mentor-assistant demo: IMAP by {servers.imap_kind}, CalDAV by Radicale, SMTP by aiosmtpd, all on 127.0.0.1.")
@@ -277,7 +287,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
         return monday + timedelta(days=n, hours=hour - 9, minutes=minute)
 
     def cycle(at: datetime) -> None:
-        result = run_cycle(config, now=at)
+        result = run_cycle(configs[-1], now=at)
         report = result.report
         assert report is not None
         for line in report.done:
@@ -322,6 +332,11 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     )  # fmt: skip
     cycle(day(3, 14, 5))
 
+    echo(f"\n── {_fmt(day(11, 17))}  You finish the QI proposal draft, before your own aim.")
+    echo("    you: mentor-assistant goal done qi-proposal")
+    configs.append(update_goal(config_path, "qi-proposal", {"done": day(11).date()}))
+    cycle(day(11, 17, 5))
+
     echo(f"\n── {_fmt(day(14))}  Two weeks of silence; {patel[0]} is still away.")
     cycle(day(14))
     echo("\n    The follow-up draft waiting in Drafts for Dr. Chen:")
@@ -352,6 +367,14 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     echo(f"\n── {_fmt(day(35, 10))}  An hour later: a cycle with nothing new changes nothing.")
     cycle(day(35, 10))
     _show_calendar(config.calendar.url if config.calendar else "", echo)
+    final = configs[-1]
+    (relationship,) = final.settings.contracts
+    echo(
+        f"\n    The review with {smith[0]} is on {_fmt_day(relationship.review)}; from a week before, the digest "
+        "carries its packet. What `mentor-assistant contract review` prints today:"
+    )
+    templates = load_templates(final.templates_dir)
+    echo(_indent(render_review(templates, "md", final.settings, relationship, now=day(35, 10)).rstrip()))
     to_others = [r for m in servers.smtp.messages for r in m.recipients if r.lower() != USER]
     echo(
         f"\n    Mail the assistant sent through SMTP: {len(servers.smtp.messages)} message(s), "
