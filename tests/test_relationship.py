@@ -102,7 +102,7 @@ def contract(**changes: object) -> Contract:
 def test_two_contracts_each_with_its_own_goals_series_and_names():
     s = settings()
     smith, patel = s.contracts
-    assert (smith.key, patel.key) == ("jsmith@hospital.org", "rpatel@hospital.org")
+    assert (smith.key, patel.key) == ("", "rpatel@hospital.org")  # the earliest keeps the one-contract names
     assert [g.id for g in s.goals_of(smith)] == ["abstract"] and [g.id for g in s.goals_of(patel)] == ["career"]
     assert s.goals[0].mentor == "jsmith@hospital.org"  # "smith" resolved to the address
     one = checkin_series(s, smith, now=NOW)
@@ -117,14 +117,40 @@ def test_two_contracts_each_with_its_own_goals_series_and_names():
     assert all("QI abstract" not in line for line in agenda(s, patel, start=NOW))
 
 
-def test_the_one_contract_form_keeps_its_calendar_names():
-    one = settings(
-        TWO.replace("[[contracts]]", "[contract]", 1).split("[[contracts]]")[0].replace('mentor = "smith"\n', "")
+SMITH = """
+mentor = "jsmith@hospital.org"
+start = 2027-01-05
+review = 2027-07-06
+"""
+PATEL = """
+mentor = "rpatel@hospital.org"
+start = 2027-03-04
+weekday = "thursday"
+review = 2027-09-02
+"""
+
+
+def test_adding_a_second_contract_or_reordering_renames_nothing_in_the_calendar():
+    one = settings("[contract]" + SMITH)
+    two = settings("[[contracts]]" + SMITH + "[[contracts]]" + PATEL)
+    reordered = settings("[[contracts]]" + PATEL + "[[contracts]]" + SMITH)
+    other_address = settings("[contract]" + SMITH.replace("jsmith@hospital.org", "jane.smith@university.edu"))
+
+    def uids(s: Settings) -> dict[str, str]:
+        return {s.mentor_label(k.mentor): checkin_series(s, k, now=NOW).uid for k in s.contracts}  # type: ignore[union-attr]
+
+    smith = uids(one)["Dr. Jane Smith"]
+    assert uids(two)["Dr. Jane Smith"] == uids(reordered)["Dr. Jane Smith"] == smith
+    assert uids(other_address)["Dr. Jane Smith"] == smith
+    assert uids(two)["Dr. Raj Patel"] == uids(reordered)["Dr. Raj Patel"] != smith
+
+
+def test_with_several_contracts_every_goal_names_its_mentor():
+    found = problems(TWO.replace('mentor = "smith"\n', ""))
+    assert any(p.startswith("goals[0].mentor: with several contracts, name whose goal 'abstract' is") for p in found)
+    assert (
+        settings("[contract]" + SMITH + '[[goals]]\nid = "x"\ntitle = "X"\nstart = 2027-01-05\n').goals[0].mentor == ""
     )
-    (c,) = one.contracts
-    assert c.key == ""
-    many = settings()
-    assert checkin_series(one, c, now=NOW).uid != checkin_series(many, many.contracts[0], now=NOW).uid  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -188,6 +214,22 @@ def test_a_renewal_with_a_new_cadence_starts_it_at_the_old_review():
     assert rdates == list(new.days)
 
 
+def test_a_late_renewal_leaves_no_checkins_in_the_gap():
+    first = contract()
+    held_before = [t.date() for t in occurrences(first, TZ)]
+    late = renewed(first, renewal(first, review=date(2027, 12, 7), every=None, today=date(2027, 8, 20)))
+    dates = [t.date() for t in occurrences(late, TZ)]
+    assert dates[: len(held_before)] == held_before
+    assert dates[len(held_before)] == date(2027, 9, 14)  # the phase goes on, after the renewal day
+    assert not [d for d in dates if date(2027, 7, 6) <= d < date(2027, 8, 20)]
+    first_run, second_run = runs(late)  # a gap a recurrence rule cannot say: the rest are dates
+    assert first_run.days[-1] == date(2027, 6, 22) and second_run.first == date(2027, 9, 14)
+    changed = renewed(
+        first, renewal(first, review=date(2027, 12, 7), every=timedelta(weeks=6), today=date(2027, 8, 20))
+    )
+    assert [t.date() for t in occurrences(changed, TZ)][len(held_before)] == date(2027, 8, 24)
+
+
 def test_renewal_refuses_what_cannot_be():
     first = contract()
     with pytest.raises(ValueError, match="after the current one"):
@@ -207,12 +249,18 @@ def test_an_ended_contract_has_no_checkin_after_its_end_and_keeps_the_earlier_on
     assert dates == [d for d in before if d <= end]
 
 
-def test_the_review_event_says_it_ended():
+@pytest.mark.parametrize("end", [date(2027, 3, 10), date(2027, 7, 6), date(2027, 7, 16)])
+def test_the_review_event_says_it_ended(end):
     s = settings()
-    smith = replace(s.contracts[0], ended=date(2027, 3, 10))
+    smith = replace(s.contracts[0], ended=end)
     obj = review_event(s, smith, now=NOW)
-    assert obj is not None and obj.day == date(2027, 3, 10)
+    assert obj is not None and obj.day == end
     assert "Ended: mentorship with Dr. Smith" in obj.ics and "VALARM" not in obj.ics
+    # An end decided stops the nagging: no packet due, not "up for review".
+    from assistant.core.checkins import up_for_review
+
+    after_review = datetime.fromisoformat("2027-07-07T09:00:00-06:00")
+    assert not up_for_review(s, smith, now=after_review) and up_for_review(s, s.contracts[0], now=after_review)
 
 
 def one_contract(c: Contract) -> Settings:
@@ -248,6 +296,23 @@ def test_the_track_record_from_a_known_history():
     # Missing one's own target 3 times in 4: a larger factor is suggested, one that covers most of it.
     assert record.suggested_factor is not None and record.suggested_factor > PAD.factor
     assert "set [padding] factor" in record.suggestion
+
+
+def test_goals_the_mentor_owns_are_not_the_residents_record():
+    start = date(2027, 1, 4)
+    mine = [goal(1, start, 14, date(2027, 1, 15))]
+    theirs = [replace(goal(i, start, 14, date(2027, 3, 1)), owner="rpatel@hospital.org") for i in range(2, 5)]
+    record = track_record(mine + theirs, PAD, me=frozenset({"alex@example.edu"}))
+    assert (record.done, record.late, record.suggested_factor) == (1, 0, None)
+    assert track_record([replace(g, owner="alex@example.edu") for g in theirs], PAD,
+                        me=frozenset({"alex@example.edu"})).done == 3  # fmt: skip
+
+
+def test_no_suggestion_when_no_factor_would_cover_the_history():
+    start = date(2027, 1, 4)
+    hopeless = [goal(i, start, 7, date(2027, 6, 1)) for i in range(4)]  # 1 week estimated, 5 months taken
+    record = track_record(hopeless, PAD)
+    assert record.by_target == 0 and record.suggested_factor is None
 
 
 def test_no_suggestion_for_a_resident_who_meets_their_targets():

@@ -10,14 +10,15 @@ import email
 import json
 import re
 import textwrap
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from caldav.davclient import DAVClient
 from click.testing import CliRunner
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 from assistant.cli import main
 from assistant.demo.servers.smtp_sink import start_smtp_sink
@@ -106,10 +107,10 @@ def test_two_contracts_two_series_at_their_own_times_across_dst(kind, request, m
     assert code == 0, out
     assert "check-ins with Dr. Jane Smith" in out and "check-ins with Dr. Raj Patel" in out
     found = objects(client, name)
-    assert {"contract:jsmith@hospital.org:checkins", "contract:rpatel@hospital.org:checkins",
-            "contract:jsmith@hospital.org:review", "contract:rpatel@hospital.org:review"} <= set(found)  # fmt: skip
+    assert {"contract:checkins", "contract:rpatel@hospital.org:checkins",
+            "contract:review", "contract:rpatel@hospital.org:review"} <= set(found)  # fmt: skip
     # Each agenda has its own relationship's goals only.
-    smith = found["contract:jsmith@hospital.org:checkins"]
+    smith = found["contract:checkins"]
     patel = found["contract:rpatel@hospital.org:checkins"]
     assert "QI abstract" in smith and "Fellowship shortlist" not in smith
     assert "Fellowship shortlist (Dr. Raj Patel" in patel and "QI abstract" not in patel
@@ -142,7 +143,7 @@ def test_ending_keeps_the_past_stops_the_future_and_drafts_a_thank_you(kind, req
     config, user, (_server, client, name, _cal) = setup(kind, request, mail_user, tmp_path)
     config.write_text(config.read_text().replace('estimate = "2w"', 'estimate = "2w"\ndone = 2027-01-15', 1))
     assert run(config, "once", now=FEB1)[0] == 0
-    before = series_of(objects(client, name)["contract:jsmith@hospital.org:checkins"])
+    before = series_of(objects(client, name)["contract:checkins"])
     ended_on = at("2027-03-10T12:00:00-07:00")
 
     # A dry run changes nothing: not the config, not Drafts.
@@ -174,10 +175,10 @@ def test_ending_keeps_the_past_stops_the_future_and_drafts_a_thank_you(kind, req
     code, out = run(config, "once", now=ended_on)
     assert code == 0, out
     found = objects(client, name)
-    after = series_of(found["contract:jsmith@hospital.org:checkins"])
+    after = series_of(found["contract:checkins"])
     assert after["uid"] == before["uid"] and after["sequence"] > before["sequence"]  # edited, not recreated
     assert "UNTIL=20270302T230000Z" in str(after["rrule"])  # the last check-in before the end: Mar 2, 16:00 MST
-    assert "SUMMARY:Ended: mentorship with Dr. Smith" in found["contract:jsmith@hospital.org:review"]
+    assert "SUMMARY:Ended: mentorship with Dr. Smith" in found["contract:review"]
     cal = next(c for c in client.principal().calendars() if c.get_display_name() == name)
     text = khal_list(tmp_path, sync_to_vdir(tmp_path, str(cal.url), user), "2027-01-01", "200d")
     for day in ("2027-01-05", "2027-02-02", "2027-03-02"):
@@ -214,7 +215,8 @@ def test_renewing_extends_the_same_series(kind, request, mail_user, tmp_path):
     assert code == 0, out
     written = config.read_text()
     assert "version = 2" in written and "review = 2027-09-02" in written
-    assert re.search(r"previous = \[\s*\{version = 1, review = 2027-05-06, every = \"2w\"\}", written), written
+    assert re.search(r"previous = \[\s*\{version = 1, review = 2027-05-06, every = \"2w\", renewed = 2027-04-20\}",
+                     written), written  # fmt: skip
 
     assert run(config, "once", now=april)[0] == 0
     after = series_of(objects(client, name)["contract:rpatel@hospital.org:checkins"])
@@ -314,3 +316,110 @@ def test_the_letters_of_a_relationship_are_never_nudged(mail_user, tmp_path):
     assert [r["message_id"] for r in requests] == ["<ask@example.edu>"]
     (draft,) = mail_user.messages("Drafts").values()  # the follow-up of the real request, and nothing else
     assert b"Could you look at my abstract?" in draft[b"BODY[]"]
+
+
+@pytest.mark.integration
+def test_an_end_decided_for_later_stops_the_nudges_at_once(mail_user, tmp_path):
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=GOALS, mentors=MENTORS)
+    me = mail_user.username
+    # A question to Dr. Smith two weeks unanswered: a follow-up draft waits in Drafts.
+    asked = at("2027-02-20T10:00:00-07:00")
+    ask = make_message(sender=me, to=["jsmith@hospital.org"], subject="Poster layout?", when=asked,
+                       message_id="<poster@example.edu>")  # fmt: skip
+    mail_user.append("Sent", ask, when=asked, flags=(b"\\Seen",))
+    decided = at("2027-03-10T12:00:00-07:00")
+    assert run(config, "once", now=decided)[0] == 0
+    assert len(mail_user.messages("Drafts")) == 1
+    # She ends it as of the end of the month; the thank-you is drafted now, and sent the next day
+    # by a client that gives it its own Message-ID and drops our header.
+    code, out = run(config, "contract", "end", "smith", "--on", "2027-03-31", now=decided)
+    assert code == 0, out
+    thanks = next(v for v in mail_user.messages("Drafts").values() if b"Subject: Thank you" in v[b"BODY[]"])
+    sent = email.message_from_bytes(thanks[b"BODY[]"], policy=policy.default)
+    del sent["X-Mentor-Assistant"]
+    sent.replace_header("Message-ID", "<thanks-early@example.edu>")
+    mail_user.append("Sent", sent.as_bytes(), when=at("2027-03-11T08:00:00-07:00"), flags=(b"\\Seen",))
+    with mail_user.client() as c:
+        c.select_folder("Drafts")
+        uids = [u for u, v in c.fetch(c.search(["ALL"]), ["BODY.PEEK[HEADER]"]).items()
+                if b"Subject: Thank you" in v[b"BODY[HEADER]"]]  # fmt: skip
+        c.add_flags(uids, [b"\\Deleted"])
+        c.uid_expunge(uids)
+    later = at("2027-03-29T09:00:00-06:00")
+    code, out = run(config, "once", now=later)
+    assert code == 0, out
+    # No nudge about the thank-you, and the waiting follow-up of ours is gone: she decided to end it.
+    assert mail_user.messages("Drafts") == {}
+    requests = json.loads(run(config, "status", "--json", now=later)[1])["requests"]
+    assert [(r["message_id"], r["state"]) for r in requests] == [("<poster@example.edu>", "closed")]
+    assert "ends on 2027-03-31; no follow-ups" in requests[0]["why"]
+    assert json.loads(run(config, "status", "--json", now=later)[1])["contracts"][0]["why"].startswith("Ends on")
+
+
+@pytest.mark.integration
+def test_ending_while_the_mail_server_is_down_records_the_end(dovecot, mail_user, tmp_path):
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=GOALS, mentors=MENTORS)
+    config.write_text(config.read_text().replace(f"port = {dovecot.port}", "port = 9", 1))
+    ended_on = at("2027-03-10T12:00:00-07:00")
+    code, out = run(config, "contract", "end", "smith", now=ended_on)
+    assert code == 69, out
+    assert "ended = 2027-03-10" in config.read_text()
+    assert "run this command again when your mail server can be reached" in out
+    config.write_text(config.read_text().replace("port = 9", f"port = {dovecot.port}", 1))
+    code, out = run(config, "contract", "end", "smith", now=ended_on)
+    assert code == 0 and "A thank-you to Dr. Jane Smith is in Drafts" in out
+
+
+@pytest.mark.integration
+def test_the_review_meeting_is_proposed_once_per_version(mail_user, tmp_path):
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=GOALS, mentors=MENTORS)
+    week_before = at("2027-06-29T08:00:00-06:00")
+    assert run(config, "contract", "review", "smith", "--draft", now=week_before)[0] == 0
+    # The resident adds a location: still the same review, no second letter.
+    config.write_text(config.read_text().replace('time = "16:00"', 'time = "16:00"\nlocation = "Room 4"', 1))
+    assert "already in Drafts" in run(config, "contract", "review", "smith", "--draft", now=week_before)[1]
+    assert len(mail_user.messages("Drafts")) == 1
+    assert run(config, "contract", "end", "smith", now=week_before)[0] == 0
+    code, out = run(config, "contract", "review", "smith", "--draft", now=week_before)
+    assert code == 64 and "ended on" in out
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["radicale", "xandikos"])
+def test_checkins_the_resident_cancelled_or_moved_stay_so(kind, request, mail_user, tmp_path):
+    config, user, (_server, client, name, _cal) = setup(kind, request, mail_user, tmp_path)
+    assert run(config, "once", now=FEB1)[0] == 0
+    cal = next(c for c in client.principal().calendars() if c.get_display_name() == name)
+    (series,) = [o for o in cal.objects(load_objects=True) if "X-MENTOR-ASSISTANT:contract:checkins" in o.data]
+    # In the calendar app: Apr 27 cancelled, Mar 30 moved to Wednesday morning.
+    denver = ZoneInfo("America/Denver")
+    parsed = Calendar.from_ical(series.data)
+    master = next(e for e in parsed.walk("VEVENT") if e.get("recurrence-id") is None)
+    master.add("exdate", datetime(2027, 4, 27, 16, 0, tzinfo=denver))
+    moved = Event()
+    for key in ("uid", "summary", "dtstamp", "sequence"):
+        moved.add(key, master[key].dt if key == "dtstamp" else master[key])
+    moved.add("recurrence-id", datetime(2027, 3, 30, 16, 0, tzinfo=denver))
+    moved.add("dtstart", datetime(2027, 3, 31, 10, 0, tzinfo=denver))
+    moved.add("dtend", datetime(2027, 3, 31, 10, 30, tzinfo=denver))
+    parsed.add_component(moved)
+    series.data = parsed.to_ical().decode()
+    series.save()
+
+    code, out = run(config, "once", now=FEB1 + timedelta(hours=1))
+    assert code == 0 and "they stay as you left them" in out
+    # Time passes (the agenda moves on), then the contract is renewed.
+    june = at("2027-06-01T09:00:00-06:00")
+    steps = [(at("2027-03-03T09:00:00-07:00"), ("once",)),
+             (june, ("contract", "renew", "smith", "--review", "2027-12-07")), (june, ("once",))]  # fmt: skip
+    for when, args in steps:
+        code, out = run(config, *args, now=when)
+        assert code == 0 and "WARNING" not in out and "failed" not in out, out
+    local = sync_to_vdir(tmp_path, str(cal.url), user)
+    text = khal_list(tmp_path, local, "2027-03-01", "120d")
+    assert checkins_on(text, "2027-04-27") == []
+    assert checkins_on(text, "2027-03-30") == []
+    assert checkins_on(text, "2027-03-31") == ["10:00-10:30 Check-in: Dr. Smith"], text
+    assert checkins_on(text, "2027-05-25") == ["16:00-16:30 Check-in: Dr. Smith"]
+    assert checkins_on(text, "2027-06-22") == ["16:00-16:30 Check-in: Dr. Smith"]
+    assert "Nothing to do." in run(config, "once", now=at("2027-06-01T10:00:00-06:00"))[1]

@@ -22,7 +22,7 @@ from assistant.core.plan import Plan
 from assistant.core.review import plan_review_meeting, render_review, review_message_id
 from assistant.core.settings import Contract
 from assistant.core.state import State
-from assistant.errors import ConfigError, UsageError
+from assistant.errors import AssistantError, ConfigError, UsageError
 from assistant.mailbox import Mailbox
 from assistant.template_files import load_templates
 
@@ -120,6 +120,11 @@ def review(app: AppContext, mentor: str | None, fmt: str, as_draft: bool, dry_ru
     if not as_draft:
         click.echo(render_review(templates, fmt, settings, chosen, now=app.now), nl=False)
         return
+    if chosen.ended is not None:
+        raise UsageError(
+            f"the contract with {chosen.mentor} ended on {chosen.ended}",
+            fix="There is no review meeting to propose; `contract review` still prints the packet.",
+        )
 
     def plan(written: str | None, drafts: str) -> Plan:
         return plan_review_meeting(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
@@ -180,14 +185,22 @@ def end(app: AppContext, mentor: str | None, on: date | None, dry_run: bool) -> 
     def plan(written: str | None, drafts: str) -> Plan:
         return plan_thanks(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
 
-    written = _letter(app, thanks_message_id(settings, chosen), plan, dry_run)
     who = settings.mentor_label(chosen.mentor)
     if dry_run:
+        _letter(app, thanks_message_id(settings, chosen), plan, dry_run=True)
         click.echo(f"Would write ended = {day} into the contract with {who}.")
         return
-    end_contract(app.config_path, _addresses(app, chosen), day)
-    click.echo(f"The mentorship with {who} ended on {day}: no check-ins after it; the earlier ones stay in your "
+    # The decision is recorded first: the thank-you can be drafted again later, the end stands.
+    if chosen.ended != day:
+        end_contract(app.config_path, _addresses(app, chosen), day)
+    click.echo(f"The mentorship with {who} ends on {day}: no check-ins after it; the earlier ones stay in your "
                "calendar (from the next cycle).")  # fmt: skip
+    try:
+        written = _letter(app, thanks_message_id(settings, chosen), plan, dry_run=False)
+    except AssistantError:
+        click.echo(f"The thank-you to {who} could not be drafted now: run this command again when your mail "
+                   "server can be reached (the end is recorded).", err=True)  # fmt: skip
+        raise
     if written:
         click.echo(f"A thank-you to {who} is in Drafts: review it and send it.")
     for goal in open_goals(settings, chosen):

@@ -41,6 +41,10 @@ def add(app: AppContext, goal_id: str, title: str, measure: str, relevant: str, 
     """Add a goal; prints its target and promised dates."""
     if any(g.id == goal_id for g in app.settings.goals):
         raise UsageError(f"a goal with id {goal_id!r} already exists", fix=f"Use `goal edit {goal_id}` to change it.")
+    if mentor is None and len(app.settings.contracts) > 1:
+        names = ", ".join(app.settings.mentor_label(c.mentor) for c in app.settings.contracts)
+        raise UsageError(f"--mentor is needed: you have several contracts ({names})",
+                         fix="Add --mentor with an address or a unique part of the name.")  # fmt: skip
     today = app.now.astimezone(app.settings.tz).date()
     fields = {
         "id": goal_id, "title": title, "measure": measure or None, "relevant": relevant or None, "owner": owner,

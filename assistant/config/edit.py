@@ -149,14 +149,23 @@ def renew_contract(
 
     def change(document: tomlkit.TOMLDocument) -> None:
         table = _contract_table(document, addresses)
+        fields: dict[str, Any] = {"version": previous.version, "review": previous.review,
+                                  "every": _weeks(previous.every)}  # fmt: skip
+        if previous.renewed is not None:
+            fields["renewed"] = previous.renewed
         earlier = table.get("previous")
-        if earlier is None:
-            earlier = tomlkit.array()
-            earlier.multiline(True)
-            table["previous"] = earlier
-        entry = tomlkit.inline_table()
-        entry.update({"version": previous.version, "review": previous.review, "every": _weeks(previous.every)})
-        earlier.append(entry)
+        if isinstance(earlier, AoT):  # written by hand as [[contract.previous]] tables
+            block = tomlkit.table()
+            block.update(fields)
+            earlier.append(block)
+        else:
+            if earlier is None:
+                earlier = tomlkit.array()
+                earlier.multiline(True)
+                table["previous"] = earlier
+            entry = tomlkit.inline_table()
+            entry.update(fields)
+            earlier.append(entry)
         table["version"] = version
         table["review"] = review
         table["every"] = _weeks(every)

@@ -132,7 +132,12 @@ TABLES: dict[str, dict[str, Key]] = {
 TABLES["contracts"] = TABLES["contract"]  # [[contracts]]: one table per mentor, the same keys
 
 # An earlier version of a contract, as `contract renew` writes it into `previous`.
-PERIOD: dict[str, Key] = {"version": Key("int", REQUIRED), "review": Key("date", REQUIRED), "every": Key("duration")}
+PERIOD: dict[str, Key] = {
+    "version": Key("int", REQUIRED),
+    "review": Key("date", REQUIRED),
+    "every": Key("duration"),
+    "renewed": Key("date"),
+}
 # Tables inside tables, by the key that holds them.
 NESTED: dict[str, dict[str, Key]] = {"previous": PERIOD}
 

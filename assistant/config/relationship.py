@@ -9,6 +9,7 @@ mentor's address.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -69,9 +70,9 @@ def parse_contracts(c: Checker, data: dict[str, Any], mentors: tuple[Mentor, ...
     if single is not None:
         if data.get("contracts"):
             c.add("contract", "write either one [contract] or [[contracts]] tables, not both")
-        found.append(("contract", _contract(c, single, "contract", mentors, many=False)))
+        found.append(("contract", _contract(c, single, "contract", mentors)))
     for prefix, t in c.array(data, "contracts"):
-        found.append((prefix, _contract(c, t, prefix, mentors, many=True)))
+        found.append((prefix, _contract(c, t, prefix, mentors)))
     seen: dict[str, str] = {}
     for prefix, contract in found:
         mentor = next((m for m in mentors if contract.mentor.lower() in (e.lower() for e in m.emails)), None)
@@ -79,10 +80,15 @@ def parse_contracts(c: Checker, data: dict[str, Any], mentors: tuple[Mentor, ...
         if who in seen:
             c.add(f"{prefix}.mentor", f"{contract.mentor} already has a contract ({seen[who]}); renew that one")
         seen[who] = prefix
-    return tuple(contract for _prefix, contract in found)
+    # The calendar names its objects after the relationship: the earliest keeps the names a
+    # single [contract] always had (so adding a second mentor, or reordering, renames nothing),
+    # each other one is named after its mentor as written.
+    contracts = [contract for _prefix, contract in found]
+    earliest = min(contracts, key=lambda k: (k.start, k.mentor.lower()), default=None)
+    return tuple(replace(k, key="" if k is earliest else k.mentor.lower()) for k in contracts)
 
 
-def _contract(c: Checker, t: dict[str, Any], prefix: str, mentors: tuple[Mentor, ...], *, many: bool) -> Contract:
+def _contract(c: Checker, t: dict[str, Any], prefix: str, mentors: tuple[Mentor, ...]) -> Contract:
     mentor = c.get(t, "contract", "mentor", prefix) or ""
     configured = next((m for m in mentors if mentor.lower() in (e.lower() for e in m.emails)), None)
     if mentor and configured is None:
@@ -120,8 +126,6 @@ def _contract(c: Checker, t: dict[str, Any], prefix: str, mentors: tuple[Mentor,
         version=version,
         ended=ended,
         previous=previous,
-        # [[contracts]] name their calendar objects by mentor; the one [contract] keeps its names.
-        key=(configured.email.lower() if configured else mentor.lower()) if many else "",
     )
 
 
@@ -145,7 +149,7 @@ def _previous(
             continue
         if (out and day <= out[-1].review) or (start and day <= start) or (review and day >= review):
             c.add(f"{where}.review", f"{day} must fall between the start, the earlier reviews and the review")
-        out.append(Period(version=version, review=day, every=cadence))
+        out.append(Period(version=version, review=day, every=cadence, renewed=c.get(p, "previous", "renewed", where)))
     return tuple(out)
 
 
@@ -174,3 +178,16 @@ def parse_goals(c: Checker, data: dict[str, Any], mentors: tuple[Mentor, ...]) -
             )
         )
     return tuple(goals)
+
+
+def check_goals_belong(c: Checker, goals: tuple[Goal, ...], contracts: tuple[Contract, ...]) -> None:
+    """With several contracts, every goal names its mentor: else it would be on no agenda."""
+    if len(contracts) < 2:
+        return
+    for i, goal in enumerate(goals):
+        if not goal.mentor:
+            c.add(
+                f"goals[{i}].mentor",
+                f"with several contracts, name whose goal {goal.id!r} is (a mentor's address or a unique part "
+                "of the name)",
+            )

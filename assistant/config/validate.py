@@ -19,7 +19,7 @@ from assistant.config.checker import Checker
 from assistant.config.files import default_state_path, system_timezone, zone_ok
 from assistant.config.keys import ARRAYS, TABLES
 from assistant.config.model import CalendarSettings, Config, MailSettings, Secret, SmtpSettings
-from assistant.config.relationship import parse_contracts, parse_goals, parse_mentors
+from assistant.config.relationship import check_goals_belong, parse_contracts, parse_goals, parse_mentors
 from assistant.core.settings import (
     FollowupSettings,
     Me,
@@ -234,11 +234,14 @@ def validate_config(data: dict[str, Any], *, source: Path | None = None) -> Conf
     if templates_dir and not templates_dir.is_dir():
         c.add("templates.path", f"{templates_dir} is not a directory")
     mentors = parse_mentors(c, data)
+    goals = parse_goals(c, data, mentors)
+    contracts = parse_contracts(c, data, mentors)
+    check_goals_belong(c, goals, contracts)
     settings = Settings(
         me=me,
         mentors=mentors,
-        goals=parse_goals(c, data, mentors),
-        contracts=parse_contracts(c, data, mentors),
+        goals=goals,
+        contracts=contracts,
         padding=_parse_padding(c, data),
         followup=_parse_followup(c, data),
         tracking=_parse_tracking(c, data),

@@ -3,7 +3,8 @@
 Check-ins fall every `every` on `weekday` at `time` (local), from `start` until the day
 before `review`, or until the day the contract `ended`. A renewed contract goes on: with
 the same cadence the series simply continues; with a new one (`renew --every`), the new
-cadence starts on the first `weekday` on or after the earlier review. The agenda of a
+cadence starts on the first `weekday` on or after the earlier review (or the renewal,
+when it came after the review: no check-ins fall in between). The agenda of a
 check-in lists who is doing what by when, for that relationship's goals only.
 """
 
@@ -37,21 +38,25 @@ def first_checkin(contract: Contract) -> date:
 
 
 def runs(contract: Contract) -> list[Run]:
-    """The check-in days, grouped by cadence (one run unless a renewal changed `every`)."""
-    periods = [(p.review, p.every) for p in contract.previous] + [(contract.review, contract.every)]
+    """The check-in days, grouped in runs a recurrence rule can say (one unless a renewal
+    changed `every`, or came after the review date and so left a gap)."""
+    periods = [(p.review, p.every, p.renewed) for p in contract.previous] + [(contract.review, contract.every, None)]
     last = contract.last_day
     out: list[Run] = []
     day = first_checkin(contract)
-    boundary = contract.start
-    for until, every in periods:
-        if out and every != out[-1].every:
-            day = on_or_after(boundary, contract.weekday)
+    begins = contract.start
+    for until, every, renewed in periods:
+        if out:
+            if every != out[-1].every:
+                day = on_or_after(begins, contract.weekday)
+            while day < begins:  # no check-ins between a review and a late renewal
+                day += every
         days = []
         while day < until and day <= last:
             days.append(day)
             day += every
-        boundary = until
-        if out and out[-1].every == every:
+        begins = max(until, renewed) if renewed else until
+        if days and out and out[-1].every == every and days[0] == out[-1].days[-1] + every:
             out[-1] = replace(out[-1], days=out[-1].days + tuple(days))
         elif days:
             out.append(Run(days[0], every, tuple(days)))
@@ -81,9 +86,8 @@ def held(settings: Settings, contract: Contract, *, now: datetime) -> list[datet
 
 
 def up_for_review(settings: Settings, contract: Contract, *, now: datetime) -> bool:
-    """Whether the contract's review date has come (and it has not ended)."""
-    today = now.astimezone(settings.tz).date()
-    return today >= contract.review and not contract.ended_by(today)
+    """Whether the contract's review date has come, and no end was decided."""
+    return now.astimezone(settings.tz).date() >= contract.review and contract.ended is None
 
 
 def _owner(goal: Goal, settings: Settings) -> str:

@@ -40,8 +40,7 @@ _BYDAY = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", 
 def contract_basis(contract: Contract) -> str:
     """A fingerprint of the contract as configured."""
     fields = [contract.mentor, str(contract.start), str(contract.every), contract.weekday, str(contract.time),
-              str(contract.duration), str(contract.review), contract.location, contract.version,
-              str(contract.ended)]  # fmt: skip
+              str(contract.duration), str(contract.review), contract.location, contract.version]  # fmt: skip
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
@@ -131,8 +130,8 @@ def review_event(settings: Settings, contract: Contract, *, now: datetime) -> De
     event = Event()
     stamp(event, uid, now)
     who = short_name(settings, contract)
-    ended = contract.ended is not None and contract.ended < contract.review
-    day = contract.ended if ended and contract.ended else contract.review
+    ended = contract.ended is not None
+    day = contract.ended if contract.ended is not None else contract.review
     if ended:
         summary = f"Ended: mentorship with {who}"
         description = (
@@ -153,7 +152,7 @@ def review_event(settings: Settings, contract: Contract, *, now: datetime) -> De
     event.add("categories", ["Mentorship"])
     event.add("transp", "TRANSPARENT")
     event.add(MARKER, f"contract:{contract.key}:review" if contract.key else "contract:review")
-    if not ended and contract.ended is None:
+    if not ended:
         event.add_component(display_alarm(f"In a week: {summary}. Re-read the contract.", timedelta(days=7)))
     cal.add_component(event)
     ics = str(cal.to_ical().decode())

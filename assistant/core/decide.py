@@ -12,6 +12,7 @@ from assistant.core.model import CalendarSnapshot, MailSnapshot
 from assistant.core.plan import Action, Plan, SendDigest
 from assistant.core.readback import effective_goals, read_back
 from assistant.core.reconcile import reconcile
+from assistant.core.series_edits import keep_residents_edits
 from assistant.core.settings import Settings
 from assistant.core.state import CalendarRecord, RequestRecord, State
 from assistant.core.status import build_status
@@ -49,7 +50,8 @@ def decide(
     kept: tuple[CalendarRecord, ...] = tuple(cal_records.values())
     if settings.calendar and not calendar_down:
         vtodo = calendar.supports_vtodo if calendar is not None else True
-        desired = desired_objects(effective, now=now, vtodo=vtodo, bases=_bases(settings))
+        desired = keep_residents_edits(desired_objects(effective, now=now, vtodo=vtodo, bases=_bases(settings)),
+                                       cal_records)  # fmt: skip
         cal_actions, kept = reconcile(desired, cal_records, now=now)
         actions.extend(cal_actions)
     digest = _digest(effective, records, state, now=now)

@@ -112,7 +112,7 @@ def digest_sections(
         checkin.extend(f"  - {item}" for item in c.get("agenda", []))
     review = [line for c in settings.contracts if packet_due(settings, c, now=now) for line in packet_lines(
         settings, c, now=now)]  # fmt: skip
-    record = track_record(settings.goals, settings.padding)
+    record = track_record(settings.goals, settings.padding, me=settings.me.addresses)
     return {
         "Needs you now": needs,
         "Waiting on": waiting,

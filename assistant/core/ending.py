@@ -35,7 +35,7 @@ def renewal(contract: Contract, *, review: date, every: timedelta | None, today:
         raise ValueError(f"the new review date {review} must be after the current one ({contract.review})")
     if review <= today:
         raise ValueError(f"the new review date {review} must be in the future")
-    past = Period(version=contract.version, review=contract.review, every=contract.every)
+    past = Period(version=contract.version, review=contract.review, every=contract.every, renewed=today)
     return Renewal(contract.version + 1, review, every or contract.every, (*contract.previous, past))
 
 

@@ -16,7 +16,7 @@ not have: rounds are counted from what was sent, a dismissal from its keyword.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from assistant.core import draft as drafts
 from assistant.core.answers import human_answer, mentor_addresses, own_reply, split_bounces
@@ -121,6 +121,9 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
         return _replied(record, inputs, ctx, why, "")
     if record.state in FINAL_STATES:
         return Outcome(record, ())
+    ending = ctx.settings.contract_of(record.mentor)
+    if ending is not None and ending.ended is not None:  # decided: from then on, no nudges
+        return _alumni(record, inputs, ctx, ending.ended)
     mentor = ctx.settings.mentor_for(record.mentor)
     bounce, others = split_bounces(inputs.matches, mentor_addresses(record, mentor.emails if mentor else ()))
     notes: list[str] = []
@@ -262,6 +265,15 @@ def _replied(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, why
         reply_message_id=reply_id or record.reply_message_id,
     )
     return Outcome(new, (*actions, *cleanup), tuple(notes))
+
+
+def _alumni(record: RequestRecord, inputs: RequestInputs, ctx: MailContext, ended: date | None) -> Outcome:
+    """The mentorship ends (or ended): a mentor on the way to alumni is never nudged."""
+    actions, record = flag_off(record, _root(inputs), keywords=ctx.keywords_allowed)
+    cleanup, notes, record = _cleanup(record, inputs, "the mentorship ended")
+    why = f"The mentorship with {ctx.settings.mentor_label(record.mentor)} ends on {ended}; no follow-ups."
+    closed = replace(record, state=S.CLOSED, next_action_at=None, why=why)
+    return Outcome(closed, (*actions, *cleanup), tuple(notes))
 
 
 def _suggested(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> tuple[str, ...]:

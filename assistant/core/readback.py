@@ -16,6 +16,7 @@ from icalendar import Calendar
 
 from assistant.core.calendar import goal_basis
 from assistant.core.model import CalendarSnapshot
+from assistant.core.series_edits import read_back_series
 from assistant.core.settings import Goal, Settings
 from assistant.core.state import CalendarRecord, GoalOverride, ObjectKind
 
@@ -46,6 +47,9 @@ def read_back(
             records[uid] = replace(record, deleted_by_user=True, etag=None)
             continue
         records[uid] = replace(record, etag=server.etag, href=server.href)
+        if record.kind == ObjectKind.CHECKINS:
+            records[uid], said = read_back_series(records[uid], server.ics)
+            notes.extend(said)
         if goal is None:
             continue
         current = overrides.get(goal.id)

@@ -32,6 +32,8 @@ def _put(
         significant=obj.significant,
         day=obj.day,
         basis=obj.basis,
+        exdates=record.exdates if record else (),
+        kept=record.kept if record else (),
     )
     href = "" if create else (record.href if record else "")
     etag = None if create or record is None else record.etag

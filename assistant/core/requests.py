@@ -8,8 +8,8 @@ follow-up of that request, not a new one.
 Two kinds of mail to a mentor are never requests of themselves, so never nudged: the
 letters of a relationship the assistant drafted (the contract proposal, the review
 meeting, the thank-you; known by their header or Message-ID when the mail client kept
-them), and mail to a mentor whose contract ended on or before the day it was sent
-(a thank-you, keeping in touch). BCC, the keyword and `track` still make them one.
+them), and mail to a mentor whose contract ends or ended (`ended` is set: a thank-you,
+keeping in touch). BCC, the keyword and `track` still make them one.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class TrackingRules:
     since: date  # sent mail before this day (in `tz`) is never a new request
     tz: str
     manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
-    ended: tuple[tuple[str, date], ...] = ()  # (address, end day) of every mentor whose contract ended
+    ended: tuple[tuple[str, date], ...] = ()  # (address, end day) of every mentor whose contract ends
 
     @classmethod
     def of(cls, settings: Settings, *, since: date, manual: frozenset[str]) -> TrackingRules:
@@ -128,10 +128,10 @@ def is_letter(message: MailMessage) -> bool:
 
 
 def _all_ended(mentors: set[str], message: MailMessage, rules: TrackingRules) -> bool:
-    """Whether every mentor the message is to had ended the relationship by the day it was sent."""
+    """Whether every mentor the message is to has a contract that ends (or ended): from the day
+    the resident decided to end it, keeping in touch is never nudged, even before that day."""
     ended = dict(rules.ended)
-    day = _local_day(message.date, rules)
-    return all(m in ended and ended[m] <= day for m in mentors)
+    return all(m in ended for m in mentors)
 
 
 def is_bcc_copy(message: MailMessage, rules: TrackingRules) -> bool:

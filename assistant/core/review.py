@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import held, occurrences
-from assistant.core.contract_calendar import contract_basis, short_name
+from assistant.core.contract_calendar import short_name
 from assistant.core.contract_doc import compose_letter, contract_context, letter_id, plan_letter
 from assistant.core.plan import Plan
 from assistant.core.settings import Contract, Goal, Settings
@@ -30,9 +30,9 @@ QUESTIONS = (
 
 
 def packet_due(settings: Settings, contract: Contract, *, now: datetime) -> bool:
-    """Whether the review is at most a week away (or here), and the relationship goes on."""
+    """Whether the review is at most a week away (or here), and no end was decided."""
     today = now.astimezone(settings.tz).date()
-    return contract.review - PACKET_LEAD <= today <= contract.review and not contract.ended_by(today)
+    return contract.review - PACKET_LEAD <= today <= contract.review and contract.ended is None
 
 
 def _day(value: date) -> str:
@@ -69,7 +69,7 @@ def review_context(settings: Settings, contract: Contract, *, now: datetime) -> 
     rows = [_goal_row(settings, g, today) for g in goals]
     past = held(settings, contract, now=now)
     planned = occurrences(contract, settings.me.timezone)
-    record = track_record(goals, settings.padding)
+    record = track_record(goals, settings.padding, me=settings.me.addresses)
     base = contract_context(settings, contract)
     return {
         **base,
@@ -113,8 +113,9 @@ def _arg(settings: Settings, contract: Contract) -> str:
 
 
 def review_message_id(settings: Settings, contract: Contract) -> str:
-    """The review-meeting draft's Message-ID: one per version of the contract."""
-    return letter_id(settings, "review", contract_basis(contract))
+    """The review-meeting draft's Message-ID: one per version of the contract (and its review date)."""
+    basis = f"{contract.mentor.lower()}:{contract.start}:{contract.version}:{contract.review}"
+    return letter_id(settings, "review", basis)
 
 
 def plan_review_meeting(

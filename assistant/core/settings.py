@@ -56,6 +56,7 @@ class Period:
     version: int
     review: date
     every: timedelta
+    renewed: date | None = None  # the day it was renewed; the next version starts then if after the review
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Contract:
     version: int = 1
     ended: date | None = None
     previous: tuple[Period, ...] = ()  # the versions before this one, oldest first
-    key: str = ""  # names its calendar objects: "" for `[contract]`, the mentor's address in `[[contracts]]`
+    key: str = ""  # names its calendar objects: "" for the earliest contract, else its mentor's address
 
     @property
     def last_day(self) -> date:

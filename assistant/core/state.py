@@ -124,6 +124,8 @@ class CalendarRecord:
     day: date | None = None  # the date we put it on (due/aim: DTSTART; todo: DUE)
     basis: str = ""  # fingerprint of the goal (or contract) it was rendered from
     deleted_by_user: bool = False  # the resident deleted it: not recreated until `basis` changes
+    exdates: tuple[str, ...] = ()  # a series: check-ins the resident cancelled (ISO date-times)
+    kept: tuple[str, ...] = ()  # a series: the resident's own moved or cancelled instances (VEVENT text)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def build_status(
         "checkins": _checkins(settings, now=now),
         "mentors": _mentors(settings, ordered, now=now),
         "contracts": _contracts(settings, now=now),
-        "track_record": track_record(settings.goals, settings.padding).as_json(),
+        "track_record": track_record(settings.goals, settings.padding, me=settings.me.addresses).as_json(),
         "tracked_by_hand": [
             {"message_id": m, "found": any(r.message_id == m for r in requests.values())} for m in manual
         ],
@@ -69,6 +69,8 @@ def _contracts(settings: Settings, *, now: datetime) -> list[dict[str, Any]]:
         who = settings.mentor_label(contract.mentor)
         if contract.ended_by(today):
             why = f"Ended on {contract.ended}: no more check-ins with {who}."
+        elif contract.ended is not None:
+            why = f"Ends on {contract.ended}, as you decided: check-ins with {who} until then."
         elif review:
             why = (
                 f"The review date {contract.review} has come: go back to the contract with {who}, re-evaluate the "

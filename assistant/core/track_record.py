@@ -85,9 +85,10 @@ def deliveries(goals: Iterable[Goal], padding: Padding) -> list[Delivery]:
     return out
 
 
-def track_record(goals: Iterable[Goal], padding: Padding) -> TrackRecord:
-    """The record of the goals done (by their done date, as set or read back from the task app)."""
-    goals = list(goals)
+def track_record(goals: Iterable[Goal], padding: Padding, *, me: frozenset[str] = frozenset()) -> TrackRecord:
+    """The record of the resident's own goals done (by their done date, as set or read back from the
+    task app); goals the mentor owns are theirs to keep, not the resident's record."""
+    goals = [g for g in goals if g.owner.lower() in ("me", "") or g.owner.lower() in me]
     done = deliveries(goals, padding)
     if not done:
         return TrackRecord(0, 0, 0, 0, None)
@@ -111,9 +112,9 @@ def _suggest(goals: list[Goal], done: list[Delivery], padding: Padding, by_targe
     ratios.sort()
     needed = ratios[min(len(ratios) - 1, math.ceil(COVER * len(ratios)) - 1)]
     factor = min(4.0, math.ceil(needed * 4 - 1e-9) / 4)
-    if factor <= padding.factor:
-        return None, ""
     covered = sum(1 for r in ratios if r <= factor)
+    if factor <= padding.factor or covered < COVER * len(ratios):
+        return None, ""  # no factor up to 4 would have covered enough: padding is not the answer
     return factor, (
         f"You met your own target for {by_target} of {len(done)} goals. A padding factor of {factor:g} "
         f"(now {padding.factor:g}) would have covered {covered} of them: set [padding] factor = {factor:g}."
