@@ -33,7 +33,7 @@ def test_the_demo_tells_the_story(imap):
     # The story ends with the review packet, built from what happened in it.
     packet = tail.split("What `mentor-assistant contract review` prints today:")[1]
     assert "│ # Review of our mentorship" in packet
-    assert "| First draft of the QI proposal | you |" in packet
-    assert re.search(r"\| 1\d days early, by your own target \|", packet)  # the margin depends on the weekday
+    assert "| First draft of the QI proposal | me |" in packet
+    assert re.search(r"\| 1\d days early, by my own target \|", packet)  # the margin depends on the weekday
     assert "1 of 1 goal delivered by the promised date" in packet
     assert "2 check-ins held of the 7 planned" in packet and "present the project at the regional meeting" in packet

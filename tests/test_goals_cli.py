@@ -42,6 +42,7 @@ def test_add_edit_done_keep_every_comment(tmp_path):
     assert "# Copy to ~/.config/mentor-assistant/config.toml" in config.read_text()
     code, out = run(config, "goal", "list")
     assert code == 0 and "abstract" in out and "done" in out
+    assert max(len(line) for line in out.splitlines()) <= 80 and "2027-01-08" in out  # dates never split
 
 
 def test_an_edit_that_would_break_the_config_changes_nothing(tmp_path):

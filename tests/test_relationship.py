@@ -291,7 +291,7 @@ def test_the_track_record_from_a_known_history():
     assert record.average_days_before_promised == 3.0  # (10 + 5 + 0 - 3) / 4
     assert (
         record.sentence()
-        == "3 of 4 goals delivered by the promised date, on average 3.0 days early; 1 by your own target."
+        == "3 of 4 goals delivered by the promised date, on average 3 days early; 1 by your own target."
     )
     # Missing one's own target 3 times in 4: a larger factor is suggested, one that covers most of it.
     assert record.suggested_factor is not None and record.suggested_factor > PAD.factor
@@ -359,17 +359,17 @@ def test_the_review_packet_has_the_figures_of_what_happened():
     assert packet_due(s, smith, now=week_before) and not packet_due(s, smith, now=NOW)
     text = render_review(load_templates(None), "md", s, smith, now=week_before)
     assert (
-        "| QI abstract | you | Tue Jan 19, 2027 | Tue Jan 26, 2027 | Fri Jan 15, 2027 "
-        "| 11 days early, by your own target |" in text
+        "| QI abstract | me | Tue Jan 19, 2027 | Tue Jan 26, 2027 | Fri Jan 15, 2027 "
+        "| 11 days early, by my own target |" in text
     )
     assert "Fellowship shortlist" not in text  # Dr. Patel's goal, not this relationship's
-    assert "1 of 1 goal delivered by the promised date, on average 11.0 days early; 1 by your own target." in text
+    assert "1 of 1 goal delivered by the promised date, on average 11 days early; 1 by my own target." in text
     assert "7 check-ins held of the 7 planned until the review: Tue Jan 5, 2027; Tue Feb 2, 2027;" in text
     early = render_review(load_templates(None), "md", s, smith, now=datetime.fromisoformat("2027-03-01T08:00:00-07:00"))
     assert "2 check-ins held of the 7 planned until the review" in early
     assert "What does my mentor want for me next?" in text and "(to talk about)" in text
     html = render_review(load_templates(None), "html", s, smith, now=week_before)
-    assert "<td>11 days early, by your own target</td>" in html
+    assert "<td>11 days early, by my own target</td>" in html
     lines = packet_lines(s, smith, now=week_before)
     assert lines[0].startswith("Review with Dr. Smith on Tue Jul 6, 2027: 1 of 1 goal")
     assert lines[-1] == "The whole packet: mentor-assistant contract review jsmith@hospital.org"

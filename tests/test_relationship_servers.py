@@ -274,7 +274,7 @@ def test_the_review_packet_a_week_before_in_the_digest_and_as_a_draft(request, m
         assert draft["To"].addresses[0].addr_spec == "jsmith@hospital.org"
         plain = draft.get_body(preferencelist=("plain",)).get_content()
         assert plain.startswith("Dear Dr. Smith,") and "# Review of our mentorship" in plain
-        assert "11 days early, by your own target" in plain
+        assert "11 days early, by my own target" in plain and "| QI abstract | me |" in plain
         html = draft.get_body(preferencelist=("html",)).get_content()
         assert "<h1>Review of our mentorship</h1>" in html
         assert "already in Drafts" in run(config, "contract", "review", "smith", "--draft", now=week_before)[1]

@@ -105,6 +105,10 @@ def test_the_sent_outreach_becomes_a_request(mail_user, tmp_path):
         "rpatel@hospital.org": "prospect",
         "mchen@hospital.org": "prospect",
     }
+    # Dr. Smith has been written to: a "first e-mail" to her now would be a blunder.
+    code, out = run(config, "outreach", "Smith")
+    assert code == 0 and "You already wrote to Dr. Jane Smith" in out and "--again" in out
+    assert drafts(mail_user) == []
 
 
 SUGGESTION = (

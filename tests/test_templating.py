@@ -42,3 +42,25 @@ def test_templates_cannot_reach_python_internals():
     env = sandbox({"t.j2": "{{ items.append(1) }}"})
     with pytest.raises(SecurityError):
         env.get_template("t.j2").render(items=[])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Dr. Jane Smith", "Dr. Smith"),
+        ("Dr. Jane Smith, MD", "Dr. Smith"),
+        ("Dr. Jane Smith MD PhD", "Dr. Smith"),
+        ("Jane Smith, MD", "Dr. Smith"),
+        ("Raj Patel, M.D., F.A.C.P.", "Dr. Patel"),
+        ("Dr. Juan de la Cruz", "Dr. de la Cruz"),
+        ("Prof. Anna van der Berg", "Prof. van der Berg"),
+        ("Dr. J. R. Smith Jr.", "Dr. Smith"),
+        ("Maria Chen", "Maria Chen"),
+        ("Maria Chen, RN", "Maria Chen, RN"),
+        ("", ""),
+    ],
+)
+def test_the_salutation_a_person_would_write(name, expected):
+    from assistant.core.draft import salutation
+
+    assert salutation(name) == expected

@@ -105,18 +105,18 @@ def list_goals(app: AppContext) -> None:
     by_id = {g["id"]: g for g in status["goals"]}
     table = Table(title="Goals", title_justify="left")
     table.add_column("id", no_wrap=True)
-    for column in ("title", "owner", "start", "target (yours)", "promised", "status", "not yet SMART"):
-        table.add_column(column, overflow="fold")
+    table.add_column("goal", overflow="fold", ratio=1)
+    for column in ("your aim", "promised", "status"):
+        table.add_column(column, no_wrap=True)
     for g in goals:
         row = by_id.get(g.id, {})
         state_text = row.get("status", "-") + (" (overdue)" if row.get("overdue") else "")
-        lint = "\n".join(lint_goal(g, settings)) or "-"
-        table.add_row(
-            g.id, escape(g.title), escape(g.owner), str(g.start), row.get("target", "-"), row.get("deadline", "-"),
-            state_text, escape(lint),
-        )  # fmt: skip
+        who = "you" if g.owner in ("me", "") else g.owner
+        lines = [escape(g.title), f"[dim]{escape(who)}, from {g.start}[/]"]
+        lines += [f"[dim]not yet SMART: {escape(problem)}[/]" for problem in lint_goal(g, settings)]
         if row.get("note"):
-            table.add_row("", f"[dim]{escape(row['note'])}[/]", "", "", "", "", "", "")
+            lines.append(f"[dim]{escape(row['note'])}[/]")
+        table.add_row(g.id, "\n".join(lines), row.get("target", "-"), row.get("deadline", "-"), state_text)
     Console().print(table if goals else "No goals yet: `mentor-assistant goal add ID --title ... --estimate 2w`.")
 
 

@@ -6,10 +6,9 @@ from email.utils import parseaddr
 
 import click
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
+from assistant.cli.status import mentors_table
 from assistant.config.checker import is_email
 from assistant.config.edit import add_mentor
 from assistant.core.outreach import find_mentor, outreach_attempt, outreach_message_id, plan_outreach
@@ -83,17 +82,7 @@ def list_mentors(app: AppContext) -> None:
     """The whole search at a glance: each mentor's stage, and whom replies suggested."""
     state = app.store.read()
     doc = build_status(app.settings, state.requests, now=app.now, overrides=state.overrides)
-    table = Table(title="Mentors", title_justify="left")
-    for column in ("name", "email", "area", "stage", "contacted", "suggested"):
-        table.add_column(column, overflow="fold")
-    for m in doc["mentors"]:
-        suggested = ", ".join(
-            f"{n} <{a}>" if n else a for a, n in zip(m["suggested"], m["suggested_names"], strict=True)
-        )
-        contacted = (m["contacted_at"] or "-")[:10]
-        table.add_row(
-            escape(m["name"]), m["email"], escape(m.get("area", "")), m["stage"], contacted, escape(suggested)
-        )
+    table = mentors_table(doc["mentors"], area=True)
     Console().print(table if doc["mentors"] else "No mentors yet: `mentor-assistant mentor add NAME --email ...`.")
 
 

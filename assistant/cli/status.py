@@ -89,16 +89,25 @@ def print_status(doc: dict[str, Any], tz: tzinfo, *, why: bool = False, console:
             agenda.add_row(" -", escape(item))
         console.print(agenda)
     if doc["mentors"]:
-        mentors = Table(title="Mentors", title_justify="left")
-        mentors.add_column("name", overflow="fold")
-        mentors.add_column("email", overflow="fold")
-        mentors.add_column("stage", no_wrap=True)
-        mentors.add_column("contacted", no_wrap=True)
-        mentors.add_column("suggested", overflow="fold")
-        for m in doc["mentors"]:
-            contacted = (m.get("contacted_at") or "-")[:10]
-            mentors.add_row(escape(m["name"]), m["email"], m["stage"], contacted, escape(", ".join(m["suggested"])))
-        console.print(mentors)
+        console.print(mentors_table(doc["mentors"]))
+
+
+def mentors_table(mentors: list[dict[str, Any]], *, area: bool = False) -> Table:
+    """Mentors for an 80-column terminal: name and address together, their stage, when contacted;
+    area and suggested colleagues under the name (addresses and dates never split)."""
+    table = Table(title="Mentors", title_justify="left")
+    table.add_column("mentor", overflow="fold", ratio=1)
+    table.add_column("stage", no_wrap=True)
+    table.add_column("contacted", no_wrap=True)
+    for m in mentors:
+        lines = [escape(m["name"]), f"[dim]{escape(m['email'])}[/]"]
+        if area and m.get("area"):
+            lines.append(f"[dim]{escape(m['area'])}[/]")
+        names = m.get("suggested_names") or [""] * len(m["suggested"])
+        for address, name in zip(m["suggested"], names, strict=False):
+            lines.append(f"[dim]suggested: {escape(f'{name} <{address}>' if name else address)}[/]")
+        table.add_row("\n".join(lines), m["stage"], (m.get("contacted_at") or "-")[:10])
+    return table
 
 
 def _short(iso: str | None, tz: tzinfo) -> str:

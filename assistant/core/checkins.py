@@ -121,7 +121,12 @@ def agenda(settings: Settings, contract: Contract, *, start: datetime) -> list[s
             due.append(f"Due before the next check-in: {goal.title} ({who}, by {_fmt(promised)})")
         else:
             rest.append(f"Later: {goal.title} ({who}, by {_fmt(promised)})")
-    return [*done, *overdue, *due, *rest] or ["No goals yet: agree on the first one."]
+    items = [*done, *overdue, *due, *rest]
+    if items:
+        return items
+    if settings.goals_of(contract):
+        return ["No open goals: agree on the next one."]
+    return ["No goals yet: agree on the first one."]
 
 
 def with_goals(settings: Settings, goals: tuple[Goal, ...]) -> Settings:

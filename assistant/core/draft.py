@@ -113,14 +113,88 @@ def render_body(templates: dict[str, str], name: str, ctx: DraftContext) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+# Letters after a name: degrees and post-nominals a directory lists ("Jane Smith, MD, PhD").
+_DEGREES = frozenset(
+    [
+        "md",
+        "do",
+        "phd",
+        "dphil",
+        "mbbs",
+        "mbchb",
+        "mph",
+        "msc",
+        "ms",
+        "ma",
+        "mba",
+        "mhs",
+        "rn",
+        "np",
+        "pa",
+        "pharmd",
+        "facp",
+        "facs",
+        "frcp",
+        "frcpc",
+        "frcs",
+        "faap",
+        "facc",
+        "jr",
+        "sr",
+        "ii",
+        "iii",
+        "iv",
+    ]
+)
+_DOCTORS = frozenset({"md", "do", "phd", "dphil", "mbbs", "mbchb", "pharmd"})
+# Particles that belong to a surname: "de la Cruz", "van der Berg".
+_PARTICLES = frozenset(
+    [
+        "de",
+        "del",
+        "della",
+        "der",
+        "den",
+        "la",
+        "le",
+        "van",
+        "von",
+        "da",
+        "di",
+        "du",
+        "dos",
+        "das",
+        "ter",
+        "ten",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+    ]
+)
+
+
 def salutation(name: str) -> str:
-    """ "Dr. Smith" from "Dr. Jane Smith"; the name itself otherwise; "" when unknown."""
+    """ "Dr. Smith" from "Dr. Jane Smith", "Jane Smith, MD" or "Dr. Jane Smith MD PhD";
+    "Dr. de la Cruz" from "Dr. Juan de la Cruz"; the name itself otherwise; "" when unknown."""
     parts = name.replace(",", " ").split()
     if not parts:
         return ""
-    if parts[0].lower().rstrip(".") in ("dr", "prof", "professor") and len(parts) > 1:
-        return f"{parts[0].rstrip('.').capitalize()}. {parts[-1]}" if parts[0].lower() != "professor" else name
-    return name
+    title = ""
+    if parts[0].lower().rstrip(".") in ("dr", "prof", "professor"):
+        title = "Prof." if parts[0].lower().startswith("prof") else "Dr."
+        parts = parts[1:]
+    letters = []
+    while parts and parts[-1].lower().replace(".", "") in _DEGREES:
+        letters.append(parts.pop().lower().replace(".", ""))
+    if not title and any(d in _DOCTORS for d in letters):
+        title = "Dr."
+    if not title or not parts:
+        return name
+    start = len(parts) - 1
+    while start > 1 and parts[start - 1].lower() in _PARTICLES:
+        start -= 1
+    return f"{title} {' '.join(parts[start:])}"
 
 
 def quote(text: str, sender: Address | None, sent_at: datetime) -> str:

@@ -106,6 +106,13 @@ def plan_outreach(
     """The plan for `outreach`: one draft per attempt, ever. `written_in` says where the
     current attempt's message already is ("Drafts", "Sent") or None."""
     attempt = outreach_attempt(state, mentor)
+    written = [r for r in state.requests.values() if r.mentor.lower() in (e.lower() for e in mentor.emails)]
+    if written and not again:
+        first = min(written, key=lambda r: r.sent_at)
+        return Plan(notes=(
+            f"You already wrote to {mentor.name} ({first.subject!r}, {first.sent_at:%b} {first.sent_at.day}): "
+            "this is not a first e-mail; the follow-ups are drafted for you. Use --again for a new one anyway.",
+        ))  # fmt: skip
     if written_in is not None and not again:
         where = "is waiting in Drafts" if written_in == drafts_folder else "was already sent"
         return Plan(notes=(f"The outreach to {mentor.name} {where}; use --again for a new one.",))

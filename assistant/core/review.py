@@ -46,15 +46,16 @@ def _margin(days: int) -> str:
     return f"{days} {unit} early" if days > 0 else f"{-days} {unit} late"
 
 
-def _goal_row(settings: Settings, goal: Goal, today: date) -> dict[str, Any]:
+def _goal_row(settings: Settings, goal: Goal, today: date, *, me: str) -> dict[str, Any]:
     dates = goal_dates(settings, goal)
-    owner = "you" if goal.owner in ("me", "", settings.me.email) else settings.mentor_label(goal.owner)
+    owner = me if goal.owner.lower() in ("me", "", *settings.me.addresses) else settings.mentor_label(goal.owner)
     row: dict[str, Any] = {"title": goal.title, "owner": owner, "target": "-", "promised": "-", "delivered": "-"}
     if dates is None:
         return {**row, "status": "no dates", "margin": ""}
     row.update(target=_day(dates.target), promised=_day(dates.promised))
     if goal.done:
-        own = "by your own target" if goal.done <= dates.target else "after your own target"
+        whose = "my" if me == "me" else "your"
+        own = f"by {whose} own target" if goal.done <= dates.target else f"after {whose} own target"
         margin = f"{_margin((dates.promised - goal.done).days)}, {own}"
         return {**row, "delivered": _day(goal.done), "status": "done", "margin": margin}
     if dates.promised < today:
@@ -62,11 +63,12 @@ def _goal_row(settings: Settings, goal: Goal, today: date) -> dict[str, Any]:
     return {**row, "status": "open", "margin": f"{(dates.promised - today).days} days to go"}
 
 
-def review_context(settings: Settings, contract: Contract, *, now: datetime) -> dict[str, Any]:
-    """Everything the packet shows, as plain values."""
+def review_context(settings: Settings, contract: Contract, *, now: datetime, mine: bool = True) -> dict[str, Any]:
+    """Everything the packet shows, as plain values. `mine`: in the resident's voice (the packet
+    goes to the mentor: "me", "my own target"); else addressed to the resident ("you")."""
     today = now.astimezone(settings.tz).date()
     goals = settings.goals_of(contract)
-    rows = [_goal_row(settings, g, today) for g in goals]
+    rows = [_goal_row(settings, g, today, me="me" if mine else "you") for g in goals]
     past = held(settings, contract, now=now)
     planned = occurrences(contract, settings.me.timezone)
     record = track_record(goals, settings.padding, me=settings.me.addresses)
@@ -74,14 +76,14 @@ def review_context(settings: Settings, contract: Contract, *, now: datetime) -> 
     return {
         **base,
         "today": _day(today),
-        "review": _day(contract.review),
+        "review_day": _day(contract.review),
         "days_to_review": (contract.review - today).days,
         "rows": rows,
         "open": [r for r in rows if r["status"] in ("open", "overdue")],
         "overdue": [r for r in rows if r["status"] == "overdue"],
         "held": [_day(t.date()) for t in past],
         "planned": len(planned),
-        "record": record.sentence(),
+        "record": record.sentence(mine=mine),
         "suggestion": record.suggestion,
         "questions": list(QUESTIONS),
     }
@@ -95,9 +97,9 @@ def render_review(templates: dict[str, str], fmt: str, settings: Settings, contr
 
 def packet_lines(settings: Settings, contract: Contract, *, now: datetime) -> list[str]:
     """The packet in a few lines, for the digest and `status`."""
-    ctx = review_context(settings, contract, now=now)
+    ctx = review_context(settings, contract, now=now, mine=False)
     lines = [
-        f"Review with {short_name(settings, contract)} on {ctx['review']}: {ctx['record']}",
+        f"Review with {short_name(settings, contract)} on {ctx['review_day']}: {ctx['record']}",
         f"Check-ins held: {len(ctx['held'])} of the {ctx['planned']} planned.",
     ]
     lines += [f"Still open: {r['title']} ({r['owner']}, promised {r['promised']}; {r['margin']})." for r in ctx["open"]]

@@ -61,16 +61,19 @@ class TrackRecord:
             "sentence": self.sentence(),
         }
 
-    def sentence(self) -> str:
-        """'4 of 5 goals delivered by the promised date, on average 5.5 days early; 2 by your own target.'"""
+    def sentence(self, *, mine: bool = False) -> str:
+        """'4 of 5 goals delivered by the promised date, on average 5.5 days early; 2 by your own target.'
+        `mine`: as the resident says it to their mentor ("my own target")."""
         if not self.done:
             return "No goal done yet: the track record starts with the first."
         average = self.average_days_before_promised or 0.0
-        lead = f"{abs(average):.1f} days {'early' if average >= 0 else 'late'}"
+        days = f"{abs(average):g} day{'' if abs(average) == 1 else 's'}"
+        lead = "on the promised day" if average == 0 else f"{days} {'early' if average > 0 else 'late'}"
         goals = "goal" if self.done == 1 else "goals"
+        whose = "my" if mine else "your"
         return (
             f"{self.by_promised} of {self.done} {goals} delivered by the promised date, on average {lead}; "
-            f"{self.by_target} by your own target."
+            f"{self.by_target} by {whose} own target."
         )
 
 

@@ -103,6 +103,35 @@ def start_servers(imap: str = "auto") -> Servers:
     return Servers(kind, host, port, radicale.url, smtp, stops)
 
 
+def _agreement_text(start: datetime) -> str:
+    """What the resident adds after the first meeting with Dr. Smith: the contract and a goal."""
+    return textwrap.dedent(f"""
+        [contract]
+        mentor = "{FACULTY["smith"][1]}"
+        start = {start.date().isoformat()}
+        every = "2w"
+        weekday = "{WEEKDAYS[(start + timedelta(days=1)).weekday()]}"
+        time = "16:00"
+        duration = "30m"
+        location = "Heme/Onc conference room"
+        review = {(start + timedelta(days=13 * 7)).date().isoformat()}
+        my_goals = ["a first-author QI abstract on inpatient anticoagulation"]
+        my_expectations = ["feedback on drafts within a week"]
+        mentor_expectations = ["I bring an agenda to every check-in"]
+        mentor_goals = ["present the project at the regional meeting"]
+        outcome = ["a first-author abstract"]
+
+        [[goals]]
+        id = "qi-proposal"
+        title = "First draft of the QI proposal"
+        measure = "a 3-5 page draft sent to Dr. Smith"
+        relevant = "inpatient anticoagulation QI project"
+        owner = "me"
+        start = {start.date().isoformat()}
+        estimate = "2w"
+        """)
+
+
 def _config_text(servers: Servers, state: Path, start: datetime) -> str:
     mentors = "".join(
         textwrap.dedent(f"""
@@ -150,29 +179,6 @@ def _config_text(servers: Servers, state: Path, start: datetime) -> str:
         [tracking]
         since = {start.date().isoformat()}
 
-        [contract]
-        mentor = "{FACULTY["smith"][1]}"
-        start = {(start + timedelta(days=7)).date().isoformat()}
-        every = "2w"
-        weekday = "{WEEKDAYS[(start + timedelta(days=8)).weekday()]}"
-        time = "16:00"
-        duration = "30m"
-        location = "Heme/Onc conference room"
-        review = {(start + timedelta(days=7 + 13 * 7)).date().isoformat()}
-        my_goals = ["a first-author QI abstract on inpatient anticoagulation"]
-        my_expectations = ["feedback on drafts within a week"]
-        mentor_expectations = ["I bring an agenda to every check-in"]
-        mentor_goals = ["present the project at the regional meeting"]
-        outcome = ["a first-author abstract"]
-
-        [[goals]]
-        id = "qi-proposal"
-        title = "First draft of the QI proposal"
-        measure = "a 3-5 page draft sent to Dr. Smith"
-        relevant = "inpatient anticoagulation QI project"
-        owner = "me"
-        start = {start.date().isoformat()}
-        estimate = "2w"
         """)
         + mentors
     )
@@ -281,7 +287,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     story = Story(servers)
     story.ensure_folders()
     echo(f"mentor-assistant demo: IMAP by {servers.imap_kind}, CalDAV by Radicale, SMTP by aiosmtpd, all on 127.0.0.1.")
-    echo(f"Simulated time starts {_fmt(monday)} ({TZ}); five weeks follow, ending today.\n")
+    echo(f"Simulated time starts {_fmt(monday - timedelta(minutes=30))} ({TZ}); five weeks follow, ending today.\n")
 
     def day(n: int, hour: int = 9, minute: int = 0) -> datetime:
         return monday + timedelta(days=n, hours=hour - 9, minutes=minute)
@@ -332,6 +338,13 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     )  # fmt: skip
     cycle(day(3, 14, 5))
 
+    echo(f"\n── {_fmt(day(7, 17))}  You meet {smith[0]}: you agree a mentorship contract and a first goal.")
+    echo("    you: add [contract] and a [[goals]] entry to the config (`mentor-assistant goal add` does goals)")
+    with config_path.open("a", encoding="utf-8") as f:
+        f.write(_agreement_text(day(7)))
+    configs.append(load_config(config_path))
+    cycle(day(7, 17, 5))
+
     echo(f"\n── {_fmt(day(11, 17))}  You finish the QI proposal draft, before your own aim.")
     echo("    you: mentor-assistant goal done qi-proposal")
     configs.append(update_goal(config_path, "qi-proposal", {"done": day(11).date()}))
@@ -349,7 +362,7 @@ def _play(servers: Servers, workdir: Path, *, keep: bool, echo: Callable[[str], 
     echo(f"\n── {_fmt(day(16))}  {patel[0]} has been back a workday: now the follow-up is drafted.")
     cycle(day(16))
 
-    echo(f"\n── {_fmt(day(17, 8))}  {patel[0]} replies before you sent it.")
+    echo(f"\n── {_fmt(day(17, 8))}  {patel[0]} replies before you send it.")
     story.deliver(
         "INBOX", day(17, 8), From=f"{patel[0]} <{patel[1]}>", To=USER, Subject="RE: Mentorship on transfusion",
         Message_ID="<patel-reply@hospital.example>", In_Reply_To="<rpatel-1@example.edu>",

@@ -87,13 +87,14 @@ namespace inbox {{
 """
 
 
-IMAP_BINARY = Path("/usr/lib/dovecot/imap")  # from dovecot-imapd; dovecot-core alone has no IMAP
+# From dovecot-imapd (dovecot-core alone has no IMAP): Debian's and Fedora's places.
+IMAP_BINARIES = (Path("/usr/lib/dovecot/imap"), Path("/usr/libexec/dovecot/imap"))
 
 
 def dovecot_available() -> bool:
     """True when Dovecot can serve IMAP here: its master and its IMAP server are installed."""
     master = shutil.which(DOVECOT) is not None or Path("/usr/sbin/dovecot").exists()
-    return master and IMAP_BINARY.exists()
+    return master and any(p.exists() for p in IMAP_BINARIES)
 
 
 def _binary() -> str:
