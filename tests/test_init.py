@@ -88,3 +88,21 @@ def test_interactive_init_logs_in_and_lets_you_pick_the_calendar(dovecot, radica
     assert data["calendar"]["calendar"] == "Residency"
     code, out = run(config, "check-config")
     assert code == 0, out
+
+
+def test_two_ways_to_the_password_are_a_mistake_not_a_silent_choice(tmp_path):
+    args = ("--name", "Alex Rivera", "--email", "alex@example.org", "--timezone", "America/Denver",
+            "--non-interactive", "--offline")  # fmt: skip
+    code, out = run(tmp_path / "a.toml", "init", "--provider", "fastmail", *args, "--keyring",
+                    "--password-command", "pass show mail")  # fmt: skip
+    assert code == 64 and "two ways to the password" in out and not (tmp_path / "a.toml").exists()
+    code, out = run(tmp_path / "b.toml", "init", "--provider", "gmail", *args, "--keyring")
+    assert code == 64 and "OAuth2 token" in out and not (tmp_path / "b.toml").exists()
+
+
+def test_the_next_command_it_prints_works_as_typed(tmp_path, monkeypatch):
+    monkeypatch.delenv("MENTOR_ASSISTANT_CONFIG", raising=False)
+    config = tmp_path / "my config.toml"
+    code, out = run(config, "init", "--provider", "fastmail", *BASE, "--password-command", "pass show mail")
+    assert code == 0, out
+    assert f"`mentor-assistant --config '{config}' check-config`" in out

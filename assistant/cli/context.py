@@ -7,6 +7,8 @@ here through `apply`, so each has `--dry-run` and the same exactly-once rules as
 from __future__ import annotations
 
 import contextlib
+import os
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,6 +21,7 @@ from assistant.adapters import secrets
 from assistant.adapters.store import Store
 from assistant.apply import ApplyReport, apply_plan
 from assistant.config import Config, load_config
+from assistant.config.files import default_config_path
 from assistant.core.plan import Plan
 from assistant.core.readback import effective_goals
 from assistant.core.settings import Settings
@@ -47,6 +50,12 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         return self.config.settings
+
+    def command(self, *words: str) -> str:
+        """A command line that works as typed: with --config when the config is not where it is looked for."""
+        found = os.environ.get("MENTOR_ASSISTANT_CONFIG") or str(default_config_path())
+        where = [] if Path(found).expanduser() == self.config_path else ["--config", shlex.quote(str(self.config_path))]
+        return " ".join(["mentor-assistant", *where, *words])
 
     @property
     def effective_settings(self) -> Settings:

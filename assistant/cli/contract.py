@@ -163,7 +163,8 @@ def renew(app: AppContext, mentor: str | None, review_on: date, every: str | Non
                    previous=change.previous[-1])  # fmt: skip
     click.echo(f"Wrote {summary}.")
     click.echo("The check-in series goes on in your calendar from the next cycle (past check-ins stay as they are).")
-    click.echo("`mentor-assistant contract draft` writes the proposal of the new version.")
+    draft_command = app.command("contract", "draft", *([mentor] if mentor else []))
+    click.echo(f"`{draft_command}` writes the proposal of the new version.")
 
 
 @contract.command("end")

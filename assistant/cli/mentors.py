@@ -63,7 +63,7 @@ def add(app: AppContext, name: str | None, emails: tuple[str, ...], area: str, p
         "recommended_by": recommended_by, "publications": list(publications),
     }  # fmt: skip
     add_mentor(app.config_path, fields)
-    click.echo(f"Added {name} <{emails[0]}> as a prospect. Next: `mentor-assistant outreach {emails[0]}`.")
+    click.echo(f"Added {name} <{emails[0]}> as a prospect. Next: `{app.command('outreach', emails[0])}`.")
 
 
 def _suggestion(app: AppContext, address: str) -> tuple[str, str] | None:

@@ -79,11 +79,22 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
         imap_host = ask(imap_host, "IMAP server (HOST or HOST:PORT)", None, "--imap-host")
     if not non_interactive:
         click.echo(f"\n{preset.sign_in}\n")
+    if password_command and keyring:
+        raise UsageError("--password-command and --keyring name two ways to the password",
+                         fix="Give one of them.")  # fmt: skip
+    if keyring and preset.auth == "xoauth2":
+        raise UsageError(f"{provider} signs in with an OAuth2 token, not a stored password",
+                         fix="Give --password-command with a command that prints a fresh token (see `init` "
+                         "without --non-interactive for the steps), or leave both out.")  # fmt: skip
     if not password_command and not keyring and not non_interactive:
-        what = "token" if preset.auth == "xoauth2" else "password"
-        password_command = click.prompt(f"A command that prints the {what} (empty: use the system keyring)",
-                                        default="", show_default=False) or None  # fmt: skip
-        keyring = password_command is None and preset.auth != "xoauth2"
+        if preset.auth == "xoauth2":
+            example = " ".join([*preset.token_example, email])
+            password_command = click.prompt(f"A command that prints an OAuth2 access token (empty: {example})",
+                                            default="", show_default=False) or None  # fmt: skip
+        else:
+            password_command = click.prompt("A command that prints the password (empty: use the system keyring)",
+                                            default="", show_default=False) or None  # fmt: skip
+            keyring = password_command is None
     if preset.caldav is None and not calendar_url and not non_interactive:
         click.echo(preset.calendar_note or "Your provider has no CalDAV calendar known to mentor-assistant.")
         calendar_url = click.prompt("A CalDAV calendar URL (empty: none)", default="", show_default=False) or None
@@ -99,7 +110,7 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
     if preset.calendar_note:
         click.echo(preset.calendar_note)
     if offline:
-        click.echo("Next: `mentor-assistant check-config` logs in and shows what it found.")
+        click.echo(f"Next: `{app.command('check-config')}` logs in and shows what it found.")
         return
     from assistant.adapters.caldav import list_calendars
     from assistant.mailbox import open_mailbox
