@@ -72,8 +72,12 @@ def test_a_vevent_only_calendar_gets_no_task():
 
 def test_done_goals_stay_visible_marked_done():
     kinds = by_kind(desired_objects(config([{**GOAL, "done": "2026-12-01"}]), now=NOW))
-    assert "SUMMARY:Done Dec 1: Due: First draft" in kinds["due"].ics.replace("\r\n ", "")
+    due = kinds["due"].ics.replace("\r\n ", "")
+    assert "SUMMARY:✓ Due: First draft" in due and "Done Tue Dec 1." in due
+    assert "VALARM" not in due and "VALARM" not in kinds["aim"].ics  # nothing to be reminded of
     assert "STATUS:COMPLETED" in kinds["todo"].ics and "PERCENT-COMPLETE:100" in kinds["todo"].ics
+    # Completed on Dec 1 in Denver, whatever zone reads it (noon local, in UTC).
+    assert "COMPLETED:20261201T190000Z" in kinds["todo"].ics
 
 
 def test_hash_ignores_how_a_server_rewrites_the_object():

@@ -153,7 +153,7 @@ def test_completion_move_and_deletion_are_read_back(server, mail_user, tmp_path)
     assert "moved in your calendar from 2026-12-15 to 2026-12-18" in goals["qi-proposal"]["note"]
     objects = w.objects()
     assert "goal:qi-proposal:aim" not in objects  # not recreated
-    assert "SUMMARY:Done" in objects["goal:abstract:due"][1].replace("\r\n ", "")
+    assert "SUMMARY:✓ Due: Submit the QI abstract" in objects["goal:abstract:due"][1].replace("\r\n ", "")
     assert "Dec 18" in objects["goal:qi-proposal:todo"][1].replace("\r\n ", "")  # the new promise
     # Quiet afterwards.
     code, out = cli(w.config, "once", now=later + timedelta(minutes=5))

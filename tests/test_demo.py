@@ -27,7 +27,7 @@ def test_the_demo_tells_the_story(imap):
     assert "nothing to do" in tail
     assert "paused" in text and "is away (automatic reply)" in text
     assert "This week's digest, sent to you" in text
-    assert "(all day)  Done " in tail and ": Due: First draft of the QI proposal" in tail  # done in the story
+    assert "(all day)  ✓ Due: First draft of the QI proposal" in tail  # done in the story
     assert "Check-in: Dr. Smith" in tail and "Review: mentorship with Dr. Smith" in tail
     assert "0 to anyone but you" in tail
     # The story ends with the review packet, built from what happened in it.

@@ -127,8 +127,8 @@ def test_two_contracts_two_series_at_their_own_times_across_dst(kind, request, m
     assert [c["mentor"] for c in status["checkins"]] == ["jsmith@hospital.org", "rpatel@hospital.org"]  # Feb 2, Feb 4
     out = run(config, "status", now=FEB1)[1]
     assert max(len(line) for line in out.splitlines()) <= 80
-    assert "Next check-in with Dr. Jane Smith Tue Feb 2 16:00" in out
-    assert "Next check-in with Dr. Raj Patel Thu Feb 4 08:00" in out
+    assert "Next check-in with Dr. Jane Smith: Tue Feb 2 16:00" in out
+    assert "Next check-in with Dr. Raj Patel: Thu Feb 4 08:00" in out
     # Which contract MENTOR names: none with two contracts is a usage error, so is an ambiguous part.
     assert run(config, "contract", "review", now=FEB1)[0] == 64
     code, out = run(config, "contract", "review", "dr.", now=FEB1)

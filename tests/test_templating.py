@@ -21,6 +21,11 @@ from assistant.core.templating import sandbox, with_article
         ("one-year research fellow", "a one-year research fellow"),
         ("SHO in surgery", "an SHO in surgery"),
         ("senior resident", "a senior resident"),
+        ("US-trained internist", "a US-trained internist"),
+        ("honors student", "an honors student"),
+        ("hour-long volunteer", "an hour-long volunteer"),
+        ("hospitalist", "a hospitalist"),
+        ("unusual applicant", "an unusual applicant"),
         ("  ", ""),
     ],
 )

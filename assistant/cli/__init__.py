@@ -57,9 +57,9 @@ The config file is --config PATH, else $MENTOR_ASSISTANT_CONFIG, else
 ~/.config/mentor-assistant/config.toml. MENTOR_ASSISTANT_NOW (ISO 8601 with an
 offset) replaces the clock.
 \b
-Exit codes: 0 ok; 64 a command-line mistake; 69 a server is unreachable, refuses the
-login, or a folder or calendar does not exist; 75 a temporary failure; 78 a
-configuration error.
+Exit codes: 0 ok; 64 a command-line mistake; 69 a server is unreachable,
+refuses the login, or a folder or calendar does not exist; 75 a temporary
+failure; 78 a configuration error.
 """
 
 

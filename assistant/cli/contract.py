@@ -36,7 +36,12 @@ def pick(app: AppContext, mentor: str | None) -> Contract:
     settings = app.settings
     contracts = settings.contracts
     if not contracts:
-        raise ConfigError(["[contract]: there is no contract in the config yet (see config.example.toml)"])
+        raise ConfigError(
+            [
+                "[contract]: there is no contract in the config yet: add a [contract] table "
+                "(the guide's \"The contract\" section, docs/guide.md, shows one; so does `init`'s config file)"
+            ]
+        )
     if mentor is None:
         if len(contracts) == 1:
             return contracts[0]
@@ -68,7 +73,11 @@ def _letter(app: AppContext, message_id: str, plan: Callable[[str | None, str], 
 
 @click.group()
 def contract() -> None:
-    """Your mentorship contracts: the document, its proposal, the review, renewing or ending it."""
+    """Your mentorship contracts: the document, its proposal, the review, renewing or ending it.
+
+    MENTOR is the mentor's address or a unique part of the name (`smith`); leave it out when
+    there is only one contract.
+    """
 
 
 @contract.command("render")

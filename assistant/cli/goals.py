@@ -30,8 +30,8 @@ def goal() -> None:
 @click.option("--measure", default="", help="Measurable: how you both know it is done.")
 @click.option("--relevant", default="", help="Relevant: what it serves.")
 @click.option("--owner", default="me", show_default=True, help="Who is doing it: me, or your mentor's address.")
-@click.option("--mentor", default=None, help="Whose goal: a mentor's address or a unique part of the name "
-              "(needed with several contracts; else the only contract's).")  # fmt: skip
+@click.option("--mentor", "mentor", metavar="MENTOR", default=None, help="Whose goal: a mentor's address or a "
+              "unique part of the name (needed with several contracts; else the only contract's).")  # fmt: skip
 @click.option("--start", type=DATE, help="When you start (default: today).")
 @click.option("--estimate", type=DURATION, required=True, help="Achievable: your honest estimate, like 2w.")
 @click.option("--promised", type=DATE, help="Time-bound: a date already agreed (else computed).")
@@ -60,7 +60,8 @@ def add(app: AppContext, goal_id: str, title: str, measure: str, relevant: str, 
 @click.option("--measure", help="Measurable: how you both know it is done.")
 @click.option("--relevant", help="Relevant: what it serves.")
 @click.option("--owner", help="Who is doing it: me, or your mentor's address.")
-@click.option("--mentor", help="Whose goal: a mentor's address or a unique part of the name.")
+@click.option("--mentor", "mentor", metavar="MENTOR",
+              help="Whose goal: a mentor's address or a unique part of the name.")  # fmt: skip
 @click.option("--start", type=DATE, help="When you start.")
 @click.option("--estimate", type=DURATION, help="Your honest estimate, like 2w.")
 @click.option("--promised", type=DATE, help="A date agreed with your mentor.")

@@ -73,15 +73,15 @@ def print_status(doc: dict[str, Any], tz: tzinfo, *, why: bool = False, console:
         console.print(goals)
     record = doc.get("track_record") or {}
     if record.get("done"):
-        console.print(f"[bold]Track record[/] {escape(record['sentence'])}")
+        console.print(f"[bold]Track record:[/] {escape(record['sentence'])}")
         if record.get("suggestion"):
             console.print(f"  {escape(record['suggestion'])}")
     for k in doc.get("contracts", []):
         if not (k["up_for_review"] or k["packet_due"]):
-            console.print(f"[bold]Contract[/] v{k['version']}: {escape(k['why'])}")
+            console.print(f"[bold]Contract:[/] {escape(k['why'])} (version {k['version']})")
     for c in doc["checkins"]:
         who = c.get("mentor_name") or c["mentor"]
-        console.print(f"[bold]Next check-in with {escape(who)}[/] {_short(c['start'], tz)}")
+        console.print(f"[bold]Next check-in with {escape(who)}:[/] {_short(c['start'], tz)}")
         agenda = Table.grid(padding=(0, 1))
         agenda.add_column(no_wrap=True)
         agenda.add_column(overflow="fold")

@@ -161,7 +161,9 @@ def at_time_alarm(text: str, when: datetime) -> Alarm:
     return alarm
 
 
-def _all_day(uid: str, summary: str, day: date, description: str, marker: str, now: datetime, tz: ZoneInfo) -> str:
+def _all_day(
+    uid: str, summary: str, day: date, description: str, marker: str, now: datetime, tz: ZoneInfo, *, remind: bool
+) -> str:
     cal = new_calendar()
     event = Event()
     stamp(event, uid, now)
@@ -172,7 +174,8 @@ def _all_day(uid: str, summary: str, day: date, description: str, marker: str, n
     event.add("transp", "TRANSPARENT")
     event.add("categories", ["Mentorship"])
     event.add(MARKER, marker)
-    event.add_component(at_time_alarm(f"Tomorrow: {summary}", day_before_at_nine(day, tz)))
+    if remind:
+        event.add_component(at_time_alarm(f"Tomorrow: {summary}", day_before_at_nine(day, tz)))
     cal.add_component(event)
     return str(cal.to_ical().decode())
 
@@ -189,7 +192,8 @@ def _todo(uid: str, goal: Goal, due: date, description: str, marker: str, now: d
     todo.add("priority", 1 if goal.owner in ("me", "") else 5)
     if goal.done:
         todo.add("status", "COMPLETED")
-        todo.add("completed", datetime.combine(goal.done, datetime.min.time(), tzinfo=UTC))
+        # Noon local time: the day it was done stays that day in every time zone's reading.
+        todo.add("completed", datetime.combine(goal.done, time(12, 0), tzinfo=tz).astimezone(UTC))
         todo.add("percent-complete", 100)
     else:
         todo.add("status", "NEEDS-ACTION")
@@ -217,8 +221,11 @@ def goal_objects(
     dates = goal_dates(settings, goal)
     if dates is None:
         return []
-    done = f"Done {goal.done:%b} {goal.done.day}: " if goal.done else ""
+    # A done goal keeps its entries, ticked and without reminders; when it was done is in the text.
+    done = "✓ " if goal.done else ""
     measure = f"Measure: {goal.measure}\n" if goal.measure else ""
+    if goal.done:
+        measure = f"Done {goal.done:%a %b} {goal.done.day}.\n{measure}"
     who = promised_to(settings, goal)
     basis = basis or goal_basis(goal)
     # Short titles, the words that tell entries apart first (month views cut them short).
@@ -232,7 +239,7 @@ def goal_objects(
     out = []
     for kind, summary, day, desc in specs:
         uid = object_uid(settings, "goal", goal.id, kind)
-        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", now, tz)
+        ics = _all_day(uid, summary, day, desc, f"goal:{goal.id}:{kind}", now, tz, remind=goal.done is None)
         out.append(_desired(uid, kind, goal.id, ics, day, basis, f"{summary} ({_fmt(day)})"))
     if vtodo:
         # The task is due on your own aim: a task app shows it late from then on, not only

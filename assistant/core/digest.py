@@ -89,7 +89,10 @@ def digest_sections(
         if r.state in WAITING_STATES:
             since = r.last_sent_at
             extra = " (away; paused)" if r.state == S.PAUSED else ""
-            waiting.append(f"{who}: “{r.subject}”, {_days(since, now)} days since your last message{extra}.")
+            days = _days(since, now)
+            ago = "your last message was today" if days == 0 else (
+                f"{days} day{'s' if days != 1 else ''} since your last message")  # fmt: skip
+            waiting.append(f"{who}: “{r.subject}”, {ago}{extra}.")
         elif r.state == S.REPLIED:
             answered.append(f"{who} answered “{r.subject}”.")
         elif r.state == S.DISMISSED:

@@ -15,6 +15,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # "an" before a vowel sound: vowels (but not "uni…", "eu…", "one…") and letters spoken
 # with a vowel sound when they start an abbreviation ("an MD", "an R2", "an SHO").
 _VOWEL = re.compile(r"^(?!uni|use|usu|eu|one\b|once\b)[aeiou]", re.IGNORECASE)
+_SILENT_H = re.compile(r"^(hour|honou?r|honest|heir)", re.IGNORECASE)
 _LETTER_SOUND = re.compile(r"^[AEFHILMNORSX](?:[A-Z0-9]|-|$)")
 
 
@@ -23,7 +24,13 @@ def with_article(phrase: str) -> str:
     text = phrase.strip()
     if not text:
         return text
-    article = "an" if _VOWEL.match(text) or _LETTER_SOUND.match(text) else "a"
+    word = text.split()[0]
+    if word[0] == "U" and (len(word) == 1 or not word[1].islower()):
+        article = "a"  # "a US-trained", "a UK graduate": the letter U is said "you"
+    elif _SILENT_H.match(text):
+        article = "an"  # "an honors student", "an hour-long"
+    else:
+        article = "an" if _VOWEL.match(text) or _LETTER_SOUND.match(text) else "a"
     return f"{article} {text}"
 
 

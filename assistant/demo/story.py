@@ -9,6 +9,7 @@ with the simulated time, against real servers; nothing leaves this machine.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import shlex
 import shutil
@@ -260,6 +261,13 @@ def _indent(text: str, prefix: str = "    │ ") -> str:
 def run_demo(*, keep: bool = False, imap: str = "auto", echo: Callable[[str], Any] = click.echo) -> int:
     """Play the story; returns an exit code."""
     started = time.monotonic()
+    missing = [name for name in ("radicale", "aiosmtpd") if importlib.util.find_spec(name) is None]
+    if missing:
+        echo(
+            f"The demo needs its local servers ({', '.join(missing)} missing): install them with "
+            "`pipx install '.[demo]'` (or `pipx inject mentor-assistant radicale aiosmtpd pymap`)."
+        )
+        return EX_UNAVAILABLE
     try:
         servers = start_servers(imap)
     except (RuntimeError, OSError) as exc:
