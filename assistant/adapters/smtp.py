@@ -31,6 +31,11 @@ def send_to_resident(settings: SmtpSettings, password: str, *, me: Me, raw: byte
     asyncio.run(_send(settings, password, me=me, raw=raw, recipients=[me.email]))
 
 
+def check_login(settings: SmtpSettings, password: str, *, me: Me) -> None:
+    """Connect and log in as the digest would, sending nothing (for `check-config`)."""
+    asyncio.run(_send(settings, password, me=me, raw=b"", recipients=[]))
+
+
 async def _send(settings: SmtpSettings, password: str, *, me: Me, raw: bytes, recipients: list[str]) -> None:
     if any(r.lower() not in me.addresses for r in recipients):
         raise RefusedRecipient(f"refusing to send mail to {recipients}: only the resident may receive mail")
@@ -48,7 +53,8 @@ async def _send(settings: SmtpSettings, password: str, *, me: Me, raw: bytes, re
         await client.connect()
         if settings.username and client.supports_extension("auth"):
             await client.login(settings.username, password)
-        await client.sendmail(me.email, recipients, raw)
+        if recipients:
+            await client.sendmail(me.email, recipients, raw)
     except aiosmtplib.SMTPAuthenticationError:
         raise AuthenticationError(
             f"{server} refused the login for {settings.username}", server=server, source=settings.secret.source

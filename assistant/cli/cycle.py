@@ -45,7 +45,7 @@ def run(app: AppContext) -> None:
 @click.option("--offline", is_flag=True, help="Only validate the file; do not log in anywhere.")
 @pass_app
 def check_config(app: AppContext, offline: bool) -> None:
-    """Validate the config file and, unless --offline, log in to each server."""
+    """Validate the config file and, unless --offline, log in to each server (IMAP, SMTP, CalDAV)."""
     config = app.config
     click.echo(f"{app.config_path}: valid")
     for g in config.settings.goals:
@@ -62,6 +62,12 @@ def check_config(app: AppContext, offline: bool) -> None:
     click.echo(f"IMAP {mail.host}: logged in as {mail.username}")
     click.echo(f"  Sent: {folders.sent}\n  Drafts: {folders.drafts}\n  Trash: {folders.trash or '(none)'}")
     click.echo(f"  watching: {', '.join(folders.watch)}")
+    if config.smtp:
+        from assistant.adapters.smtp import check_login
+
+        smtp = config.smtp
+        check_login(smtp, secrets.resolve(smtp.secret, username=smtp.username, host=smtp.host), me=config.settings.me)
+        click.echo(f"SMTP {smtp.host}: logged in as {smtp.username} (the digest goes to you only)")
     if config.calendar:
         cal = config.calendar
         password = secrets.resolve(cal.secret, username=cal.username, host=cal.url)

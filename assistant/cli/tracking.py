@@ -9,7 +9,7 @@ from assistant.core.headers import normalize_message_id
 from assistant.core.manual import find_requests, plan_track, plan_untrack
 from assistant.core.plan import Plan
 from assistant.core.state import State
-from assistant.errors import AssistantError, UsageError
+from assistant.errors import AssistantError, TempFailError, UnavailableError, UsageError
 from assistant.mailbox import Mailbox, open_mailbox
 
 
@@ -47,10 +47,23 @@ def track(app: AppContext, message_id: str, dry_run: bool) -> None:
 def untrack(app: AppContext, request_id: str, dry_run: bool) -> None:
     """Stop tracking a request (by the id `status` shows, or its Message-ID)."""
 
-    def build(state: State, _mailbox: Mailbox | None) -> Plan:
+    def build(state: State, mailbox: Mailbox | None) -> Plan:
         records = find_requests(state, request_id)
         if not records:
             raise UsageError(f"no tracked request {request_id!r}", fix="`mentor-assistant status` lists the ids.")
-        return plan_untrack(state, records)
+        found: dict[str, tuple[str, int]] = {}
+        if mailbox is not None:
+            sent = mailbox.detect_folders().sent
+            if mailbox.keywords_allowed(sent):
+                for r in records:
+                    uids = mailbox.find_by_message_id(sent, r.message_id)
+                    if uids:
+                        found[r.id] = (sent, uids[0])
+        return plan_untrack(state, records, found=found)
 
-    run_plan(app, build, dry_run=dry_run, mail=False)
+    try:
+        run_plan(app, build, dry_run=dry_run, mail=True)
+    except (UnavailableError, TempFailError) as exc:
+        # The mail server can wait: the untrack stands, and the next cycle marks the message.
+        click.echo(f"The mail server cannot be reached now ({exc}); untracking here, the next cycle marks it.")
+        run_plan(app, build, dry_run=dry_run, mail=False)

@@ -23,6 +23,7 @@ from assistant.core.state import RequestRecord
 FLAGGED = "\\Flagged"
 NO_FLAG_KEYWORD = "$MentorNoFlag"
 ANSWERED_KEYWORD = "$MentorAnswered"
+UNTRACKED_KEYWORD = "$MentorUntracked"  # `untrack`, remembered on the message: a lost state cannot undo it
 _ROUND = re.compile(r"^\$MentorRound(\d+)$")
 
 

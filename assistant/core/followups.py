@@ -22,7 +22,15 @@ from assistant.core import draft as drafts
 from assistant.core.answers import human_answer, mentor_addresses, own_reply, split_bounces
 from assistant.core.classify import AUTOMATIC, DELAYED, HUMAN
 from assistant.core.durations import add_wait, add_workdays
-from assistant.core.flags import ANSWERED_KEYWORD, flag_off, flag_on, mark, marked_round, round_keyword
+from assistant.core.flags import (
+    ANSWERED_KEYWORD,
+    UNTRACKED_KEYWORD,
+    flag_off,
+    flag_on,
+    mark,
+    marked_round,
+    round_keyword,
+)
 from assistant.core.mime import plain_text
 from assistant.core.model import DISMISSED_KEYWORD, OUR_DRAFT_FLAGS, Address, MailMessage
 from assistant.core.pending import our_round
@@ -97,10 +105,14 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
     keywords = ctx.keywords_allowed
     if record.draft is None and inputs.pending and record.state not in FINAL_STATES:
         record = replace(record, draft=_adopt(record, inputs, ctx))  # ours from before a lost state, or theirs
+    if root is not None and UNTRACKED_KEYWORD in root.flags and not record.untracked:
+        record = replace(record, untracked=True)  # untracked before the state was lost or restored
     if record.untracked:
         actions, record = flag_off(record, root, keywords=keywords)
+        actions += mark(record, root, UNTRACKED_KEYWORD, keywords=keywords)
+        cleanup, said, record = _cleanup(record, inputs, "you untracked the request")
         closed = replace(record, state=S.CLOSED, next_action_at=None, why="Untracked by hand.")
-        return Outcome(closed, tuple(actions))
+        return Outcome(closed, (*actions, *cleanup), tuple(said))
     answer = human_answer(inputs.matches)
     if answer is not None:
         why = (
@@ -116,7 +128,9 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
             f"({mine.replied_to}): {record.mentor} must have answered; no follow-up needed."
         )
         return _replied(record, inputs, ctx, why, mine.replied_to)
-    if inputs.new and root is not None and ANSWERED_KEYWORD in root.flags:
+    # The marks on the server only ever move a request forward: an older state (a backup
+    # restored, a file copied back) must not undo an answer, a dismissal or a round.
+    if root is not None and ANSWERED_KEYWORD in root.flags:
         why = f"{record.mentor} answered before (remembered on your request message); no follow-up needed."
         return _replied(record, inputs, ctx, why, "")
     if record.state in FINAL_STATES:
@@ -138,11 +152,11 @@ def step(inputs: RequestInputs, ctx: MailContext) -> Outcome:
         outcome = _bounced(record, inputs, bounce, ctx)
         return Outcome(outcome.record, outcome.actions, (*notes, *outcome.notes))
     note, resume = _automatic_notes(inputs, ctx)
-    if record.draft is None and inputs.new and marked_round(root) > record.round:
+    if record.draft is None and marked_round(root) > record.round:
         record = _drafted_before(record, inputs, ctx, marked_round(root))
     if record.draft is not None:
         outcome = _with_draft(record, inputs, ctx, note, resume)
-    elif inputs.new and root is not None and DISMISSED_KEYWORD in root.flags:
+    elif root is not None and DISMISSED_KEYWORD in root.flags:
         outcome = _dismissed_before(record, inputs, ctx)
     elif record.state == S.DISMISSED:
         outcome = Outcome(record, ())
@@ -194,11 +208,11 @@ def _sent(message: MailMessage) -> datetime:
 
 
 def _rounds_evidenced(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> int:
-    """The highest round shown by the mailbox: our drafts there or sent, and, for a request
-    first seen now (a lost state), every follow-up the resident sent."""
+    """The highest round shown by the mailbox: our drafts there or sent, and every follow-up
+    the resident sent (which also covers a state older than the mailbox)."""
     messages = (*inputs.pending, *(inputs.thread.messages if inputs.thread else ()))
     seen = max((our_round(m, record, ctx.settings.me.domain) for m in messages), default=0)
-    if inputs.new and inputs.thread is not None:
+    if inputs.thread is not None:
         seen = max(seen, sum(1 for m in inputs.thread.messages if m.message_id != record.message_id))
     return seen
 
