@@ -322,3 +322,22 @@ def test_demo_keep_stops_its_servers_on_sigterm_and_cleans_up(tmp_path):
             proc.kill()
     assert proc.returncode == 0
     assert not workdir.exists()
+
+
+@pytest.mark.integration
+def test_a_password_with_accents_logs_in(tmp_path):
+    from assistant.demo.servers.dovecot import start_dovecot
+    from tests.conftest import MailUser as User
+
+    server = start_dovecot(password="Grüße-été-9")
+    try:
+        user = User(server, "resident@example.edu")
+        config = write_config(tmp_path / "config.toml", user=user, calendar=None)
+        assert 'password = "Grüße-été-9"' in config.read_text()
+        code, out = cli(config, "check-config")
+        assert code == 0 and "logged in as resident@example.edu" in out, out
+        config.write_text(config.read_text().replace('password = "Grüße-été-9"', 'password = "Grüße-été-0"'))
+        code, out = cli(config, "check-config")
+        assert code == 69 and "refused the login" in out and "mail.password" in out and "été" not in out
+    finally:
+        server.stop()

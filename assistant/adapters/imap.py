@@ -105,8 +105,11 @@ class ImapMailbox:
         try:
             if settings.secret.auth == "xoauth2":
                 client.oauth2_login(settings.username, password)
-            else:
+            elif (settings.username + password).isascii():
                 client.login(settings.username, password)
+            else:
+                # LOGIN takes ASCII only; AUTHENTICATE PLAIN carries UTF-8 ("é", "ß" in a password).
+                client.plain_login(settings.username, password)
         except LoginError:
             _close_quietly(client)
             raise AuthenticationError(

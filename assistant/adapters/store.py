@@ -16,6 +16,7 @@ Missing local state never means "the messages are gone".
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -43,7 +44,7 @@ from assistant.adapters.state_codec import (
 )
 from assistant.atomic import atomic_write
 from assistant.core.state import State
-from assistant.errors import StateFileError, StateLockedError
+from assistant.errors import AssistantError, StateFileError, StateLockedError, TempFailError
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,12 @@ class Store:
             raise self._path_error(exc) from None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
-    def _path_error(self, exc: OSError) -> StateFileError:
+    def _path_error(self, exc: OSError) -> AssistantError:
+        if exc.errno == errno.ENOSPC:
+            return TempFailError(
+                f"the disk holding the state file {self.path} is full; nothing was lost, the state file is as "
+                "it was: free some space and it goes on"
+            )
         if self.path.is_dir():
             what = "is a directory"
         elif isinstance(exc, PermissionError):
@@ -240,7 +246,10 @@ class Store:
         """After damage: set the file aside (writers only), then the newest usable backup."""
         if set_aside and self.path.exists():
             aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
-            os.replace(self.path, aside)
+            try:
+                os.replace(self.path, aside)
+            except OSError as exc:
+                raise self._path_error(exc) from None
             log.warning("The state file %s could not be used (%s); it was moved to %s.", self.path, reason, aside)
         else:
             log.warning("The state file %s could not be used (%s).", self.path, reason)
@@ -327,10 +336,9 @@ class Store:
             meta = db.table("meta")
             meta.truncate()
             meta.insert(encode_meta(state.meta))
+            db.close()  # the caching middleware writes once, here
         except OSError as exc:
             raise self._path_error(exc) from None
-        finally:
-            db.close()  # the caching middleware writes once, here
         saved = _Loaded(state, new_records, doc_ids)
         key = self._identity()
         if key is not None:
