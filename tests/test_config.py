@@ -12,6 +12,7 @@ from assistant.adapters.secrets import resolve
 from assistant.cli import main
 from assistant.config import Secret, find_config, load_config, parse_config
 from assistant.config.keys import TABLES
+from assistant.config.validate import validate_config
 from assistant.errors import EX_CONFIG, ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
@@ -223,3 +224,22 @@ def test_keys_with_brackets_survive_the_error_printer(tmp_path):
     result = CliRunner().invoke(main, ["--config", str(bad), "check-config", "--offline"])
     assert result.exit_code == EX_CONFIG
     assert "mentors[0].email" in result.output
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("jane.smith@university.edu\u200b", "invisible character (U+200B"),
+        ("jane.smith\u00a0@university.edu", "invisible character (U+00A0"),
+        ("jürgen@klinik.de", "non-ASCII"),
+        ("jane smith@university.edu", "is not an e-mail address"),
+    ],
+)
+def test_an_address_that_could_never_match_is_refused_with_the_reason(tmp_path, address, says):
+    import tomlkit
+
+    document = tomlkit.parse(EXAMPLE.read_text())
+    document["mentors"][0]["email"] = [address]  # type: ignore[index]
+    with pytest.raises(ConfigError) as caught:
+        validate_config(tomllib.loads(tomlkit.dumps(document)))
+    assert any(p.startswith("mentors[0].email:") and says in p for p in caught.value.problems), caught.value.problems

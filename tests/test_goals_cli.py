@@ -88,3 +88,16 @@ def test_check_config_reports_goals_that_are_not_smart(tmp_path):
     code, out = run(config, "check-config", "--offline")
     assert code == 0, out
     assert "goal qi-proposal is not yet SMART: measure" in out
+
+
+def test_a_symlinked_config_with_a_byte_order_mark_is_edited_where_it_lives(tmp_path):
+    real = tmp_path / "dotfiles" / "config.toml"
+    real.parent.mkdir()
+    real.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())  # saved by a Windows editor
+    real.chmod(0o600)
+    link = tmp_path / "config.toml"
+    link.symlink_to(real)
+    code, out = run(link, "goal", "done", "qi-proposal", "--on", "2026-12-20")
+    assert code == 0, out
+    assert link.is_symlink() and "done = 2026-12-20" in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o600

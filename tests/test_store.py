@@ -154,6 +154,8 @@ DAMAGE = {
     "a record missing fields": b'{"requests": {"1": {"id": "x"}}, "meta": {"1": {"schema_version": 2}}}',
     "a date that is not a date": json.dumps(state_doc(sent_at="last tuesday")).encode(),
     "an unknown state": json.dumps(state_doc(state="forgotten")).encode(),
+    "a date in year 1": json.dumps(state_doc(sent_at="0001-01-01T00:00:00+00:00")).encode(),
+    "a date in year 9999": json.dumps(state_doc(last_sent_at="9999-12-31T23:59:59+00:00")).encode(),
     "a schema from the future": b'{"meta": {"1": {"schema_version": 99}}}',
     "not UTF-8": b'{"requests": "\xff\xfe"}',
 }

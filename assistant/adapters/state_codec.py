@@ -150,13 +150,17 @@ def _dataclass_decoder(cls: type) -> Decoder:
     return decode
 
 
+_SANE_YEARS = (1900, 9000)
+
+
 def _datetime(value: Any, path: str) -> datetime:
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
             moment = None
-        if moment is not None and moment.tzinfo is not None:
+        # Years the assistant can live in: arithmetic on year 1 or 9999 would overflow later.
+        if moment is not None and moment.tzinfo is not None and _SANE_YEARS[0] <= moment.year <= _SANE_YEARS[1]:
             return moment
     raise _fail(path, "an ISO 8601 time with an offset", value)
 
@@ -164,9 +168,11 @@ def _datetime(value: Any, path: str) -> datetime:
 def _date(value: Any, path: str) -> date:
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
-            pass
+            day = None
+        if day is not None and _SANE_YEARS[0] <= day.year <= _SANE_YEARS[1]:
+            return day
     raise _fail(path, "an ISO 8601 date", value)
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
 from assistant.cli.status import mentors_table
-from assistant.config.checker import is_email
+from assistant.config.checker import address_problem
 from assistant.config.edit import add_mentor
 from assistant.core.outreach import find_mentor, outreach_attempt, outreach_message_id, plan_outreach
 from assistant.core.plan import Plan
@@ -51,9 +51,9 @@ def add(app: AppContext, name: str | None, emails: tuple[str, ...], area: str, p
         recommended_by = recommended_by or by
     if not name or not emails:
         raise click.UsageError("give a NAME and at least one --email (or --from-suggestion ADDRESS)")
-    bad = [e for e in emails if not is_email(e)]
-    if bad:
-        raise UsageError(f"{bad[0]!r} is not an e-mail address", fix="Write --email like jsmith@hospital.org.")
+    problems = [p for p in map(address_problem, emails) if p]
+    if problems:
+        raise UsageError(problems[0], fix="Write --email like jsmith@hospital.org.")
     for address in emails:
         known = app.settings.mentor_for(address)
         if known is not None:

@@ -8,7 +8,7 @@ import click
 
 from assistant.adapters import secrets
 from assistant.cli.context import AppContext, pass_app
-from assistant.config.checker import is_email
+from assistant.config.checker import address_problem
 from assistant.config.edit import set_calendar_name
 from assistant.config.files import system_timezone, zone_ok
 from assistant.config.init import InitAnswers, write_initial_config
@@ -69,8 +69,9 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
     preset = PRESETS[provider]
     name = ask(name, "Your name", None, "--name")
     email = ask(email, "Your e-mail address", None, "--email")
-    if not is_email(email):
-        raise UsageError(f"{email!r} is not an e-mail address", fix="Give --email like alex.rivera@hospital.org.")
+    problem = address_problem(email)
+    if problem:
+        raise UsageError(problem, fix="Give --email like alex.rivera@hospital.org.")
     role = ask(role, "What you are (for first e-mails)", "resident", "--role")
     timezone = ask(timezone, "Your time zone", system_timezone(), "--timezone")
     if not zone_ok(timezone):

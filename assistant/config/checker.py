@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from datetime import date, datetime, time
 from typing import Any
 
@@ -33,8 +34,22 @@ _KIND_NAMES = {
 
 
 def is_email(text: str) -> bool:
-    """A bare address like jsmith@hospital.org (no display name, no spaces)."""
-    return bool(_EMAIL.match(text.strip()))
+    """A bare address like jsmith@hospital.org (no display name, no spaces, ASCII only)."""
+    return address_problem(text) is None
+
+
+def address_problem(text: str) -> str | None:
+    """Why `text` is not an address the assistant can match, or None."""
+    stripped = text.strip()
+    hidden = [c for c in stripped if unicodedata.category(c) in ("Cf", "Zs", "Cc") and c != " "]
+    if hidden:
+        return (f"{text!r} contains an invisible character (U+{ord(hidden[0]):04X}, often pasted from a web "
+                "page): type the address again")  # fmt: skip
+    if not stripped.isascii():
+        return f"{text!r} has non-ASCII characters: mentor-assistant matches ASCII addresses only"
+    if not _EMAIL.match(stripped):
+        return f"{text!r} is not an e-mail address"
+    return None
 
 
 def parse_time(text: str) -> time:
@@ -70,16 +85,17 @@ def convert(kind: str, value: Any) -> Any:
     if kind == "duration" and isinstance(value, str):
         return parse_duration(value)
     if kind == "email" and isinstance(value, str):
-        if not is_email(value):
-            raise ValueError(f"{value!r} is not an e-mail address")
+        problem = address_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value.strip()
     if kind in ("emails", "strings"):
         items = [value] if isinstance(value, str) else value
         if isinstance(items, list) and all(isinstance(v, str) for v in items):
             if kind == "emails":
-                bad = [v for v in items if not is_email(v)]
-                if bad:
-                    raise ValueError(f"{bad[0]!r} is not an e-mail address")
+                problems = [p for p in map(address_problem, items) if p]
+                if problems:
+                    raise ValueError(problems[0])
                 return tuple(v.strip() for v in items)
             return tuple(items)
     if kind == "tables" and isinstance(value, list) and all(isinstance(v, dict) for v in value):

@@ -25,7 +25,7 @@ from assistant.errors import ConfigError
 
 def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
+        document = tomlkit.parse(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such file"], source=str(path)) from None
     except tomlkit.exceptions.ParseError as exc:
@@ -33,9 +33,10 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
     change(document)
     text = tomlkit.dumps(document)
     config = validate_config(tomllib.loads(text), source=path)  # raises before anything is written
-    mode = path.stat().st_mode & 0o777
-    atomic_write(path, text.encode("utf-8"))
-    os.chmod(path, mode)
+    target = path.resolve()  # a symlinked config (dotfiles) is edited where it lives, the link kept
+    mode = target.stat().st_mode & 0o777
+    atomic_write(target, text.encode("utf-8"))
+    os.chmod(target, mode)
     return config
 
 

@@ -49,7 +49,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"], source=str(path)) from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark from a Windows editor is fine
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: is not UTF-8 text"], source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
