@@ -3,6 +3,7 @@ set aside and recovered from a backup or rebuilt, never a traceback."""
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from assistant.core.state import (
     RequestState,
     State,
 )
-from assistant.errors import StateFileError, StateLockedError
+from assistant.errors import StateFileError, StateLockedError, TempFailError
 
 TZ = ZoneInfo("America/Denver")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
@@ -86,12 +87,12 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     before = path.read_bytes()
 
     def boom(*_args):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
     with Store(path).locked() as s:
         s.state = State(requests={"id-2": record(2)})
-        with pytest.raises(OSError, match="disk full"):
+        with pytest.raises(TempFailError, match="is full; nothing was lost"):
             s.save()
     monkeypatch.undo()
     assert path.read_bytes() == before
