@@ -1,5 +1,7 @@
 """Looking for answers everywhere mail can be filed: every selectable folder but Drafts,
-Trash and Junk (Gmail's All Mail alone, where the server has one).
+Trash and Junk (Gmail's All Mail alone, where the server has one); and in Trash and Junk,
+only a message that names the thread (a reply read on the phone and swiped away, or filed
+as spam, is still an answer: nudging after it would embarrass).
 
 Residents read on their phones and archive; server rules file mail away. Before a
 follow-up is written, and while one of ours waits in Drafts, each such folder is asked,
@@ -12,7 +14,7 @@ not be made leaves the requests without the all-clear: doubt means silence.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.core.model import Folders, MailMessage
 from assistant.core.relevance import EvidenceQuery, Relevance
@@ -38,6 +40,17 @@ class Evidence:
     found: list[MailMessage] = field(default_factory=list)
     marks: dict[str, EvidenceMark] = field(default_factory=dict)
     complete_for: frozenset[str] = frozenset()
+
+
+def thread_only_folders(listing: tuple[tuple[str, frozenset[str]], ...], folders: Folders) -> list[str]:
+    """Trash and Junk: searched only for replies naming a request's thread (never for "any
+    mail from the mentor", which there may be old or unrelated)."""
+    out = [name for name, flags in listing if flags & {"\\Trash", "\\Junk"} and "\\Noselect" not in flags]
+    if folders.trash and folders.trash not in out:
+        out.append(folders.trash)
+    if not any("\\Junk" in flags for _name, flags in listing):
+        out += [name for name, _flags in listing if name.lower() in _JUNK_NAMES and name not in out]
+    return out
 
 
 def evidence_folders(listing: tuple[tuple[str, frozenset[str]], ...], folders: Folders) -> list[str]:
@@ -72,13 +85,17 @@ def search_evidence(
     those found before and still cached), the new marks, and the requests covered."""
     evidence = Evidence()
     try:
-        targets = evidence_folders(mailbox.list_folders(), folders)
+        listing = mailbox.list_folders()
     except AssistantError as exc:
         log.warning("Could not list the folders to look for answers in (%s); no follow-up is written now", exc)
         return evidence
+    everywhere = evidence_folders(listing, folders)
+    targets = [*everywhere, *(f for f in thread_only_folders(listing, folders) if f not in everywhere)]
+    thread_only = tuple(replace(q, people=()) for q in queries)
     keys = {q.key for q in queries}
     complete = True
     for folder in targets:
+        asked = queries if folder in everywhere else thread_only
         mark = state.meta.evidence.get(folder)
         try:
             info = mailbox.examine(folder)
@@ -86,8 +103,8 @@ def search_evidence(
             before = set(mark.requests) if same and mark is not None else set()
             have = {m.uid for m in cached if m.folder == folder} if same else set()
             uids: set[int] = set()
-            known = tuple(q for q in queries if q.key in before)
-            fresh = tuple(q for q in queries if q.key not in before)
+            known = tuple(q for q in asked if q.key in before)
+            fresh = tuple(q for q in asked if q.key not in before)
             if known and mark is not None and info.uidnext > mark.uidnext:
                 # Looked for here before: only what arrived since.
                 uids |= _search(mailbox, folder, known, after_uid=mark.uidnext - 1)

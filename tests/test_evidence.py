@@ -141,13 +141,24 @@ def test_a_reply_filed_by_a_server_rule_into_a_subfolder_counts(mail_user, confi
     assert request(config, DUE)["state"] == "replied"
 
 
-def test_junk_and_trash_are_not_evidence(mail_user, config):
+def test_in_junk_and_trash_only_a_reply_naming_the_thread_is_evidence(mail_user, config):
     send(mail_user)
-    receive(mail_user, "<spam@h>", when=T0 + timedelta(days=1), folder="Junk")
+    # Mail from the mentor that does not name the thread, in Junk or Trash: old or unrelated.
+    receive(mail_user, "<spam@h>", when=T0 + timedelta(days=1), folder="Junk", reply_to=None, subject="Newsletter")
     receive(mail_user, "<trashed@h>", when=T0 + timedelta(days=1), folder="Trash", sender="jane.smith@university.edu",
             reply_to=None, subject="Unrelated")  # fmt: skip
     once(config, DUE)
     assert len(drafts(mail_user)) == 1
+
+
+@pytest.mark.parametrize("folder", ["Trash", "Junk"])
+def test_a_reply_swiped_to_trash_or_filed_as_spam_is_still_an_answer(mail_user, config, folder):
+    send(mail_user)
+    receive(mail_user, "<answer@h>", when=T0 + timedelta(days=2), folder=folder)  # names the thread
+    once(config, DUE)
+    assert drafts(mail_user) == []
+    r = request(config, DUE)
+    assert r["state"] == "replied" and f"in {folder}" in r["why"]
 
 
 # ------------------------------------------------------------------ 2. a lost state file
