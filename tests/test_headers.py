@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,3 +100,16 @@ def test_reading_bodies_of_machine_mail_never_raises(head, body):
     raw = head + body
     m = parse_message(head, folder="INBOX", uid=1, internaldate=FALLBACK)
     classify(replace(m, raw=raw), my_addresses=frozenset({"me@example.edu"}))
+
+
+@pytest.mark.parametrize(
+    ("subject", "charset"),
+    [("Аспирантура в гематологии", "koi8-r"), ("血液内科のメンター", "shift_jis"), ("血液科导师", "gb2312"),
+     ("Mentorat en hématologie", "cp1252"), ("血液内科", "iso-2022-jp")],
+)  # fmt: skip
+def test_raw_8bit_subjects_read_in_the_charset_the_message_declares(subject, charset):
+    from assistant.core.headers import decode_raw_headers
+
+    declared = f"Content-Type: text/plain; charset={charset}\r\n" if charset not in ("cp1252", "iso-2022-jp") else ""
+    raw = f"Subject: {subject}\r\n{declared}\r\n".encode(charset)
+    assert f"Subject: {subject}\r\n" in decode_raw_headers(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.header
 import email.utils
 import re
@@ -131,13 +132,31 @@ def parse_addresses(values: list[str] | None) -> tuple[Address, ...]:
     return tuple(out)
 
 
+_CHARSET = re.compile(rb"^content-type:[^\n]*?charset=\"?([A-Za-z0-9_.:-]+)", re.IGNORECASE | re.MULTILINE)
+
+
 def decode_raw_headers(raw: bytes) -> str:
-    """The header block as text: UTF-8 when it is, else Windows-1252 (what a raw 8-bit
-    header in Western mail almost always is), never U+FFFD for a byte we could read."""
+    """The header block as text: UTF-8 when it is; else ISO-2022-JP when it has its escapes;
+    else the charset the message declares for its body (raw 8-bit headers are written by
+    the same client, in the same charset); else Windows-1252, what a raw 8-bit header in
+    Western mail almost always is. Never U+FFFD for a byte one of them could read."""
+    if b"\x1b$B" in raw or b"\x1b$@" in raw:  # 7-bit, so it reads as ASCII: look for its escapes first
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode("iso-2022-jp")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+        pass
+    candidates = []
+    declared = _CHARSET.search(raw)
+    if declared:
+        candidates.append(declared.group(1).decode("ascii").lower())
+    for charset in candidates:
+        try:
+            return raw.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return raw.decode("cp1252", errors="replace")
 
 
 def parse_date(value: str | None, fallback: datetime) -> datetime:
