@@ -448,7 +448,10 @@ def write_report(command: str, started: datetime, *, partial: bool) -> None:
         table = [line for line in lines[start + 2 : end] if line.split(" | ")[0] not in names] + rows
         note = f"Rows updated {where}, with `{command}`."
         head = [line for line in lines[:start] if not line.startswith("Rows updated")]
-        path.write_text("\n".join([*head, note, "", *lines[start : start + 2], *table, *lines[end:]]) + "\n")
+        rest = lines[end:]
+        if rest and rest[0].strip():
+            rest = ["", *rest]  # a table ends at a blank line, or the text below joins it
+        path.write_text("\n".join([*head, note, "", *lines[start : start + 2], *table, *rest]) + "\n")
         return
     lines = ["# Benchmarks", "", f"Measured {where}, with:", "", f"    {command}", "",
              "| benchmark | figure | goal | |", "|---|---|---|---|", *rows, ""]  # fmt: skip
