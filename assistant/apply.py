@@ -17,7 +17,7 @@ from assistant.adapters.caldav import CalendarStore, PreconditionFailed
 from assistant.adapters.store import StoreSession
 from assistant.core.calendar import content_hash, significant_hash
 from assistant.core.draft import draft_fingerprint
-from assistant.core.model import OUR_DRAFT_FLAGS
+from assistant.core.model import flags_untouched
 from assistant.core.plan import (
     Action,
     AddFlags,
@@ -181,7 +181,7 @@ def _delete_draft(action: DeleteDraft, session: StoreSession, mailbox: Mailbox, 
     if raw is None or flags is None:
         log.info("Draft %s is already gone from %s", action.message_id, action.folder)
         return
-    if draft_fingerprint(raw) != action.fingerprint or not flags <= OUR_DRAFT_FLAGS:
+    if draft_fingerprint(raw) != action.fingerprint or not flags_untouched(flags):
         note = (
             f"The draft {action.message_id} in {action.folder} was changed, so it was left alone "
             f"although {action.reason}."

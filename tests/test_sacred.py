@@ -89,12 +89,16 @@ def test_an_edited_draft_is_never_removed(mail_user, config, edit):
     assert mail_user.messages("Trash") == {}
 
 
-def test_a_flagged_draft_is_the_residents(mail_user, config):
+@pytest.mark.parametrize("touch", ["flagged", "marked unread"])
+def test_a_flagged_or_unread_draft_is_the_residents(mail_user, config, touch):
     send(mail_user)
     once(config, T0 + timedelta(days=15))
     with mail_user.client() as c:
         c.select_folder("Drafts")
-        c.add_flags(c.search(["ALL"]), [b"\\Flagged"])
+        if touch == "flagged":
+            c.add_flags(c.search(["ALL"]), [b"\\Flagged"])
+        else:
+            c.remove_flags(c.search(["ALL"]), [b"\\Seen"])
     receive(mail_user, "<answer@h>", when=T0 + timedelta(days=15, hours=1))
     once(config, T0 + timedelta(days=15, hours=2))
     assert len(drafts(mail_user)) == 1

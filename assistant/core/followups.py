@@ -32,7 +32,7 @@ from assistant.core.flags import (
     round_keyword,
 )
 from assistant.core.mime import plain_text
-from assistant.core.model import DISMISSED_KEYWORD, OUR_DRAFT_FLAGS, Address, MailMessage
+from assistant.core.model import DISMISSED_KEYWORD, Address, MailMessage, flags_untouched
 from assistant.core.pending import our_round
 from assistant.core.plan import Action, AddFlags, AppendDraft, DeleteDraft, RemoveFlags
 from assistant.core.referrals import suggestions
@@ -230,7 +230,7 @@ def _adopt(record: RequestRecord, inputs: RequestInputs, ctx: MailContext) -> Dr
     # Ours, sealed and untouched (its seal checked by the scan), with only our flags: we can
     # vouch for it, so it may be removed when an answer comes.
     sealed = round_no and newest.fingerprint and not newest.fingerprint.startswith("changed:")
-    vouched = newest.fingerprint if sealed and newest.flags <= OUR_DRAFT_FLAGS and newest.fingerprint else ""
+    vouched = newest.fingerprint if sealed and flags_untouched(newest.flags) and newest.fingerprint else ""
     return DraftRecord(round_no, newest.message_id, ctx.now, newest.uid, vouched, None, ctx.now, thread)
 
 

@@ -19,6 +19,11 @@ DISMISSED_KEYWORD = "$MentorDismissed"
 OUR_DRAFT_FLAGS = frozenset({"\\Draft", "\\Seen", "\\Recent"})
 
 
+def flags_untouched(flags: frozenset[str]) -> bool:
+    """A draft's flags as we wrote them: nothing added, and still \\Seen (marking it unread is a touch)."""
+    return flags <= OUR_DRAFT_FLAGS and "\\Seen" in flags
+
+
 @dataclass(frozen=True)
 class Address:
     """A mailbox: display name and lower-cased address."""
