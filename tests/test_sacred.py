@@ -345,3 +345,17 @@ def test_a_password_with_accents_logs_in(tmp_path):
         assert code == 69 and "refused the login" in out and "mail.password" in out and "été" not in out
     finally:
         server.stop()
+
+
+@pytest.mark.integration
+def test_the_follow_up_comes_from_the_address_the_request_was_sent_from(mail_user, config):
+    text = config.read_text()
+    config.write_text(
+        text.replace('role = "first-year', 'aliases = ["alex.rivera@hospital.org"]\nrole = "first-year', 1)
+    )
+    raw = make_message(sender="Alex Rivera <alex.rivera@hospital.org>", to=[MENTOR], subject="Mentorship", when=T0,
+                       message_id=ROOT, body="Dear Dr. Smith,\n\nCould we talk?\n")  # fmt: skip
+    mail_user.append("Sent", raw, when=T0, flags=(b"\\Seen",))
+    once(config, T0 + timedelta(days=15))
+    (draft,) = drafts(mail_user)
+    assert draft["From"].addresses[0].addr_spec == "alex.rivera@hospital.org"

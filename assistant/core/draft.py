@@ -240,7 +240,10 @@ def compose_followup(
     original = last_sent.body if last_sent.body is not None else ""
     text = body + "\n" + quote(original, last_sent.sender, last_sent.date.astimezone(ctx.sent_at.tzinfo))
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = _header_address(Address(ctx.me.name, ctx.me.email))
+    # From the address the resident wrote from (an alias of theirs), so the thread stays one voice.
+    sender = last_sent.sender
+    own = sender.email if sender is not None and sender.email.lower() in ctx.me.addresses else ctx.me.email
+    msg["From"] = _header_address(Address(ctx.me.name, own))
     msg["To"] = [_header_address(a) for a in to]
     if cc:
         msg["Cc"] = [_header_address(a) for a in cc]
