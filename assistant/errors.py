@@ -48,9 +48,12 @@ class ConfigError(AssistantError):
         super().__init__(f"{len(self.problems)} problem(s){where}:\n{lines}")
 
     def advice(self) -> str:
+        if self.problems and all(": no such file" in p for p in self.problems):
+            return "`mentor-assistant init` writes a first config; --config PATH reads another."
         return (
             "Fix the keys named above in the config file, then run "
-            "`mentor-assistant check-config`. config.example.toml shows every key."
+            "`mentor-assistant check-config`. The comments in the config `init` wrote explain every key "
+            "(docs/guide.md too)."
         )
 
 

@@ -106,3 +106,16 @@ def test_the_next_command_it_prints_works_as_typed(tmp_path, monkeypatch):
     code, out = run(config, "init", "--provider", "fastmail", *BASE, "--password-command", "pass show mail")
     assert code == 0, out
     assert f"`mentor-assistant --config '{config}' check-config`" in out
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--provider", "other", "--imap-host", "mail.b.org:notaport"], "is not HOST or HOST:PORT"),
+        (["--provider", "other", "--imap-host", "mail.b.org", "--security", "plain"], "unencrypted to mail.b.org"),
+    ],
+)
+def test_server_flags_that_cannot_work_are_refused_before_anything_is_written(tmp_path, flags, says):
+    config = tmp_path / "c.toml"
+    code, out = run(config, "init", *flags, *BASE, "--password-command", "pass show mail")
+    assert code == 64 and says in out and not config.exists()

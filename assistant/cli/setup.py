@@ -13,6 +13,7 @@ from assistant.config.edit import set_calendar_name
 from assistant.config.files import system_timezone, zone_ok
 from assistant.config.init import InitAnswers, write_initial_config
 from assistant.config.providers import PRESETS
+from assistant.config.validate import is_loopback
 from assistant.errors import AssistantError, UsageError
 
 
@@ -20,8 +21,11 @@ def _server(text: str | None, default_port: int, security: str) -> tuple[str, in
     if not text:
         return None
     host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
-    if not port.isdigit():
+    if not port:
         host, port = text, str(default_port)
+    if not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        raise UsageError(f"{text!r} is not HOST or HOST:PORT", fix="Give the server like imap.hospital.org or "
+                         "imap.hospital.org:993.")  # fmt: skip
     return host, int(port), security
 
 
@@ -100,6 +104,14 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
         click.echo(preset.calendar_note or "Your provider has no CalDAV calendar known to mentor-assistant.")
         calendar_url = click.prompt("A CalDAV calendar URL (empty: none)", default="", show_default=False) or None
     port = 993 if security == "tls" else 143
+    if security == "plain":
+        hosts = [h for h in (imap_host, smtp_host, preset.imap[0] if preset.imap else None) if h]
+        remote = [h for h in hosts if not is_loopback(h.rsplit(":", 1)[0] if h.count(":") == 1 else h)]
+        if remote:
+            raise UsageError(
+                f"--security plain would send your password unencrypted to {remote[0]}",
+                fix="Use --security tls or starttls; plain is only for a server on this machine.",
+            )
     answers = InitAnswers(
         provider=provider, name=name, email=email, role=role, timezone=timezone,
         password_command=tuple(shlex.split(password_command)) if password_command else (), keyring=keyring,
