@@ -39,7 +39,7 @@ def test_add_edit_done_keep_every_comment(tmp_path):
     assert code == 0, out
     goal = next(g for g in load_config(config).settings.goals if g.id == "abstract")
     assert str(goal.done) == "2026-12-20" and str(goal.promised) == "2027-01-08"
-    assert "# Copy to ~/.config/mentor-assistant/config.toml" in config.read_text()
+    assert "# mentor-assistant configuration, read from ~/.config/mentor-assistant/config.toml" in config.read_text()
     code, out = run(config, "goal", "list")
     assert code == 0 and "abstract" in out and "done" in out
     assert max(len(line) for line in out.splitlines()) <= 80 and "2027-01-08" in out  # dates never split

@@ -44,7 +44,7 @@ def test_every_preset_writes_a_config_that_check_config_accepts(tmp_path, provid
     if preset.local_part_login:
         assert data["mail"]["username"] == "alex.rivera"
     text = config.read_text()
-    assert "# mentor-assistant configuration." in text  # the packaged, commented example
+    assert "# mentor-assistant configuration, read from" in text  # the packaged, commented example
     assert "Dr. Jane Smith" not in text and "\nmentor = " not in text  # the example's people are not yours
 
 

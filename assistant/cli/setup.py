@@ -120,8 +120,8 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
     )  # fmt: skip
     config = write_initial_config(path, answers, force=force)
     click.echo(f"Wrote {path} (readable by you only).")
-    if preset.calendar_note:
-        click.echo(preset.calendar_note)
+    if preset.calendar_note and (non_interactive or preset.caldav is not None):
+        click.echo(preset.calendar_note)  # (asked about above otherwise)
     if offline:
         click.echo(f"Next: `{app.command('check-config')}` logs in and shows what it found.")
         return

@@ -96,7 +96,8 @@ def build_config_text(answers: InitAnswers) -> str:
     _server(mail, imap, login)
     _secret(mail, preset, answers, "mail")
     if preset.folders:
-        mail["watch"].comment(f"{preset.label} uses: {preset.folders}")
+        mail.add(tomlkit.comment(f"{preset.label}'s folders: {preset.folders} (found by their roles; the *_folder "
+                                 "keys only override that)"))  # fmt: skip
     smtp_table: Any = doc["smtp"]
     if smtp is None:
         del doc["smtp"]
@@ -114,7 +115,10 @@ def build_config_text(answers: InitAnswers) -> str:
             cal["url"].comment(preset.calendar_note)
     else:
         del doc["calendar"]
-        note = preset.calendar_note or "No CalDAV calendar given: add a [calendar] table (see the README) to get one."
+        note = preset.calendar_note or (
+            "No CalDAV calendar given: add a [calendar] table (url, calendar, username and a password key; "
+            "docs/calendar.md) to get one."
+        )
         doc.add(tomlkit.comment(note))
     tracking: Any = doc["tracking"]
     for key in ("bcc", "since"):
@@ -126,7 +130,8 @@ def build_config_text(answers: InitAnswers) -> str:
     doc.add(tomlkit.nl())
     doc.add(tomlkit.comment("Prospects: `mentor-assistant mentor add NAME --email ADDRESS` (adds [[mentors]] here)."))
     doc.add(tomlkit.comment("Goals: `mentor-assistant goal add ID --title ... --estimate 2w` (adds [[goals]])."))
-    doc.add(tomlkit.comment("A contract: write a [contract] table (see the README) once a mentor said yes."))
+    doc.add(tomlkit.comment("A contract: write a [contract] table once a mentor said yes (docs/guide.md, "
+                            "\"The contract\", shows one)."))  # fmt: skip
     return tomlkit.dumps(doc)
 
 
