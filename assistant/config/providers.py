@@ -101,7 +101,8 @@ PRESETS: dict[str, Preset] = {
         auth="password",
         sign_in=(
             "Fastmail needs an app password (not on the Basic plan): Settings > Privacy & Security > "
-            'Integrations > New App Password, access "Mail, Contacts & Calendars", then Generate.'
+            "Connected apps & API tokens > Manage app passwords (older menus: Integrations > New App "
+            'Password), access "Mail, Contacts & Calendars", then Generate.'
         ),
         caldav="https://caldav.fastmail.com/",
         tasks=True,
