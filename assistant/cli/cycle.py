@@ -78,4 +78,9 @@ def check_config(app: AppContext, offline: bool) -> None:
         except AssistantError as exc:
             if exc.exit_code != 69 or "no calendar named" not in str(exc):
                 raise
-            click.echo(f"CalDAV {cal.url}: logged in; the calendar {cal.calendar!r} will be created on the first run")
+            if "google" in cal.url.lower():  # Google's CalDAV cannot create calendars (no MKCALENDAR)
+                click.echo(f"CalDAV {cal.url}: logged in; there is no calendar {cal.calendar!r}: create it in "
+                           "Google Calendar (apps cannot), then run check-config again")  # fmt: skip
+            else:
+                click.echo(f"CalDAV {cal.url}: logged in; the calendar {cal.calendar!r} will be created on the "
+                           "first run")  # fmt: skip
