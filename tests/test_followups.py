@@ -61,7 +61,15 @@ class World:
                 ours = (("x-mentor-assistant", d.draft_header_value(action.request_id, action.round)),)
                 uid = 100 + len(self.drafts)
                 self.drafts.append(
-                    MailMessage("Drafts", uid, action.message_id, now, headers=ours, fingerprint=action.fingerprint)
+                    MailMessage(
+                        "Drafts",
+                        uid,
+                        action.message_id,
+                        now,
+                        headers=ours,
+                        fingerprint=action.fingerprint,
+                        flags=frozenset({"\\Draft", "\\Seen"}),
+                    )  # as APPEND stores it
                 )
             elif isinstance(action, DeleteDraft):
                 self.drafts = [m for m in self.drafts if m.uid != action.uid]
