@@ -8,6 +8,7 @@ import textwrap
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -344,13 +345,23 @@ def test_a_bounce_marks_the_request_bounced_and_flagged_with_no_draft(mail_user,
     assert b"\\Flagged" in sent_flags[b"<root@x>"]
 
 
-def test_a_real_corpus_bounce_is_tied_by_recipient(mail_user, setup):
+def _bounce_sources() -> list[object]:
+    from tests.test_corpus import BSD, CORPUS
+
+    own = Path(__file__).parent / "fixtures" / "mail" / "bounce-postfix-dsn.eml"
+    corpus = BSD / "lhost-postfix-01.eml"
+    reason = f"the extended corpus is not at {CORPUS} (a fresh clone has none)"
+    absent = pytest.mark.skipif(not corpus.exists(), reason=reason)
+    return [pytest.param(own, id="own fixture"), pytest.param(corpus, id="corpus", marks=absent)]
+
+
+@pytest.mark.parametrize("source", _bounce_sources())
+def test_a_real_bounce_is_tied_by_recipient(mail_user, setup, source):
     import re
 
     from assistant.core.bounces import parse_delivery_report
-    from tests.test_corpus import BSD
 
-    raw = (BSD / "lhost-postfix-01.eml").read_bytes()
+    raw = source.read_bytes()
     # The recorded report is years old; it arrives a few minutes after our request here.
     new_date = format_datetime(SENT_AT + timedelta(minutes=5)).encode()
     raw = re.sub(rb"(?m)^Date: .*$", b"Date: " + new_date, raw, count=1)
