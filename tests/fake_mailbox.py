@@ -190,6 +190,17 @@ class FakeMailbox:
         messages = self._folder(folder).messages
         return {u: messages[u].raw[:cap] for u in uids if u in messages}
 
+    def search_letter(self, folder: str, to: str, subject: str, *, since: date | None) -> list[int]:
+        self._count("search_letter")
+        found = []
+        for uid, m in self._folder(folder).messages.items():
+            msg = self._parsed(folder, uid)
+            addressed = to.lower() in str(msg["To"] or "").lower()
+            titled = subject.lower() in str(msg["Subject"] or "").lower()
+            if addressed and titled and (since is None or m.arrived.date() >= since):
+                found.append(uid)
+        return sorted(found)
+
     def find_by_message_id(self, folder: str, message_id: str) -> list[int]:
         self._count("find_by_message_id")
         return sorted(u for u in self._folder(folder).messages if self._parsed(folder, u)["Message-ID"] == message_id)

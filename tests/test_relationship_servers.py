@@ -384,6 +384,81 @@ def test_the_review_meeting_is_proposed_once_per_version(mail_user, tmp_path):
     assert code == 64 and "ended on" in out
 
 
+def _as_a_client_saves_it(raw: bytes, message_id: str, *, subject: str | None = None) -> bytes:
+    """The letter as Thunderbird saves an edited draft: a new Message-ID, our header gone, text added."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    del msg["X-Mentor-Assistant"]
+    msg.replace_header("Message-ID", message_id)
+    if subject is not None:
+        msg.replace_header("Subject", subject)
+    body = msg.get_body(("plain",))
+    assert body is not None
+    body.set_content(body.get_content() + "\nP.S. I added this myself.\n")
+    return msg.as_bytes()
+
+
+@pytest.mark.integration
+def test_letters_edited_or_sent_from_a_mail_client_are_not_written_again(mail_user, tmp_path):
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=GOALS, mentors=MENTORS)
+    week_before = at("2027-06-29T08:00:00-06:00")
+    for command in (("contract", "draft", "smith", "--anyway"), ("contract", "review", "smith", "--draft")):
+        assert run(config, *command, now=week_before)[0] == 0
+    # She edits both in Thunderbird (a new message each), then sends the review letter.
+    for uid, item in mail_user.messages("Drafts").items():
+        raw = item[b"BODY[]"]
+        edited = _as_a_client_saves_it(raw, f"<edited-{uid}@example.edu>")
+        with mail_user.client() as c:
+            c.select_folder("Drafts")
+            c.add_flags([uid], [b"\\Deleted"])
+            c.uid_expunge([uid])
+        folder = "Sent" if b"Reviewing our mentorship" in raw else "Drafts"
+        mail_user.append(folder, edited, when=week_before, flags=(b"\\Seen",))
+    assert len(mail_user.messages("Drafts")) == 1
+    out = run(config, "contract", "draft", "smith", "--anyway", now=week_before)[1]
+    assert "already in Drafts" in out, out
+    out = run(config, "contract", "review", "smith", "--draft", now=week_before)[1]
+    assert "was already sent" in out, out
+    assert run(config, "contract", "end", "smith", now=week_before)[0] == 0
+    thanks = {u: v for u, v in mail_user.messages("Drafts").items() if b"Subject: Thank you" in v[b"BODY[]"]}
+    ((uid, item),) = thanks.items()
+    edited = _as_a_client_saves_it(item[b"BODY[]"], "<edited-thanks@example.edu>")
+    with mail_user.client() as c:
+        c.select_folder("Drafts")
+        c.add_flags([uid], [b"\\Deleted"])
+        c.uid_expunge([uid])
+    mail_user.append("Drafts", edited, when=week_before, flags=(b"\\Seen",))
+    # Re-running `contract end` (to see the open goals again) writes no second thank-you.
+    code, out = run(config, "contract", "end", "smith", now=week_before)
+    assert code == 0 and "already in Drafts" in out, out
+    drafts = [v[b"BODY[]"] for v in mail_user.messages("Drafts").values()]
+    assert len(drafts) == 2 and all(b"I added this myself" in d for d in drafts)
+
+
+@pytest.mark.integration
+def test_a_renewal_is_proposed_although_the_first_version_was_sent(mail_user, tmp_path):
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=None, goals=GOALS, mentors=MENTORS)
+    start = at("2027-01-04T09:00:00-07:00")
+    assert run(config, "contract", "draft", "smith", "--anyway", now=start)[0] == 0
+    ((uid, item),) = mail_user.messages("Drafts").items()
+    mail_user.append("Sent", _as_a_client_saves_it(item[b"BODY[]"], "<v1-sent@example.edu>"), when=start,
+                     flags=(b"\\Seen",))  # fmt: skip
+    with mail_user.client() as c:
+        c.select_folder("Drafts")
+        c.add_flags([uid], [b"\\Deleted"])
+        c.uid_expunge([uid])
+    # A message of her own with that subject to someone else is no letter of this relationship.
+    renewal_day = at("2027-06-30T09:00:00-06:00")
+    other = make_message(sender=mail_user.username, to=["rpatel@hospital.org"],
+                         subject="Our mentorship agreement: a proposal", when=renewal_day,
+                         message_id="<to-patel@example.edu>")  # fmt: skip
+    mail_user.append("Sent", other, when=renewal_day, flags=(b"\\Seen",))
+    assert run(config, "contract", "renew", "smith", "--review", "2028-01-04", now=renewal_day)[0] == 0
+    code, out = run(config, "contract", "draft", "smith", "--anyway", now=renewal_day)
+    assert code == 0 and "The proposal to jsmith@hospital.org is in Drafts" in out, out
+    (draft,) = mail_user.messages("Drafts").values()
+    assert b"version 2" in draft[b"BODY[]"].lower() or b"Version 2" in draft[b"BODY[]"]
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("kind", ["radicale", "xandikos"])
 def test_checkins_the_resident_cancelled_or_moved_stay_so(kind, request, mail_user, tmp_path):

@@ -281,6 +281,13 @@ class ImapMailbox:
         with self._errors(f"SEARCH in {folder}"):
             return sorted(int(u) for u in self.client.search(criteria))
 
+    def search_letter(self, folder: str, to: str, subject: str, *, since: date | None) -> list[int]:
+        """UIDs of messages to `to` whose Subject contains `subject` (arrived on or after `since`)."""
+        self._select(folder, readonly=True, force=True)  # see messages appended a moment ago
+        criteria: list[Any] = ["TO", to, "SUBJECT", subject, *(["SINCE", since] if since else [])]
+        with self._errors(f"SEARCH in {folder}"):
+            return sorted(int(u) for u in self.client.search(criteria))
+
     def search_about(self, folder: str, message_id: str, people: tuple[str, ...], *, since: date) -> list[int]:
         """UIDs of messages that name `message_id` in their thread headers, or come from `people`."""
         self._select(folder, readonly=True)

@@ -15,11 +15,12 @@ from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
 from assistant.cli.params import DATE, DURATION
 from assistant.config.edit import end_contract, renew_contract
 from assistant.config.relationship import find_mentors
-from assistant.core.contract_doc import mentor_has_answered, plan_proposal, proposal_message_id, render_contract
+from assistant.core.contract_doc import mentor_has_answered, plan_proposal, proposal_key, render_contract
 from assistant.core.durations import parse_duration
-from assistant.core.ending import check_end, open_goals, plan_thanks, renewal, renewed, thanks_message_id
+from assistant.core.ending import check_end, open_goals, plan_thanks, renewal, renewed, thanks_key
+from assistant.core.letters import LetterKey, is_letter
 from assistant.core.plan import Plan
-from assistant.core.review import plan_review_meeting, render_review, review_message_id
+from assistant.core.review import plan_review_meeting, render_review, review_key
 from assistant.core.settings import Contract
 from assistant.core.state import State
 from assistant.errors import AssistantError, ConfigError, UsageError
@@ -58,13 +59,20 @@ def pick(app: AppContext, mentor: str | None) -> Contract:
     )
 
 
-def _letter(app: AppContext, message_id: str, plan: Callable[[str | None, str], Plan], dry_run: bool) -> bool:
-    """Write one letter to Drafts unless it is there or was sent; whether it was written."""
+def _letter(app: AppContext, key: LetterKey, plan: Callable[[str | None, str], Plan], dry_run: bool) -> bool:
+    """Write one letter to Drafts unless it is there (edited or not) or was sent; whether it was written."""
+
+    def found(mailbox: Mailbox, folder: str) -> bool:
+        if mailbox.find_by_message_id(folder, key.message_id):
+            return True
+        uids = mailbox.search_letter(folder, key.to, key.subject, since=key.since)
+        messages, _unreadable = mailbox.fetch_headers(folder, uids) if uids else ([], [])
+        return any(is_letter(key, m) for m in messages)
 
     def build(_state: State, mailbox: Mailbox | None) -> Plan:
         assert mailbox is not None
         folders = mailbox.detect_folders()
-        written = next((f for f in (folders.drafts, folders.sent) if mailbox.find_by_message_id(f, message_id)), None)
+        written = next((f for f in (folders.drafts, folders.sent) if found(mailbox, f)), None)
         return plan(written, folders.drafts)
 
     report = run_plan(app, build, dry_run=dry_run, mail=True)
@@ -110,7 +118,7 @@ def draft(app: AppContext, mentor: str | None, anyway: bool, dry_run: bool) -> N
     def plan(written: str | None, drafts: str) -> Plan:
         return plan_proposal(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
 
-    if _letter(app, proposal_message_id(settings, chosen), plan, dry_run):
+    if _letter(app, proposal_key(settings, chosen), plan, dry_run):
         click.echo(f"The proposal to {chosen.mentor} is in Drafts: review it and send it.")
 
 
@@ -138,7 +146,7 @@ def review(app: AppContext, mentor: str | None, fmt: str, as_draft: bool, dry_ru
     def plan(written: str | None, drafts: str) -> Plan:
         return plan_review_meeting(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
 
-    if _letter(app, review_message_id(settings, chosen), plan, dry_run):
+    if _letter(app, review_key(settings, chosen), plan, dry_run):
         click.echo(f"The review meeting proposal to {chosen.mentor} is in Drafts: review it and send it.")
 
 
@@ -197,7 +205,7 @@ def end(app: AppContext, mentor: str | None, on: date | None, dry_run: bool) -> 
 
     who = settings.mentor_label(chosen.mentor)
     if dry_run:
-        _letter(app, thanks_message_id(settings, chosen), plan, dry_run=True)
+        _letter(app, thanks_key(settings, chosen), plan, dry_run=True)
         click.echo(f"Would write ended = {day} into the contract with {who}.")
         return
     # The decision is recorded first: the thank-you can be drafted again later, the end stands.
@@ -206,7 +214,7 @@ def end(app: AppContext, mentor: str | None, on: date | None, dry_run: bool) -> 
     click.echo(f"The mentorship with {who} ends on {day}: no check-ins after it; the earlier ones stay in your "
                "calendar (from the next cycle).")  # fmt: skip
     try:
-        written = _letter(app, thanks_message_id(settings, chosen), plan, dry_run=False)
+        written = _letter(app, thanks_key(settings, chosen), plan, dry_run=False)
     except AssistantError:
         click.echo(f"The thank-you to {who} could not be drafted now: run this command again when your mail "
                    "server can be reached (the end is recorded).", err=True)  # fmt: skip

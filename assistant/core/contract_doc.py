@@ -20,6 +20,7 @@ from assistant.core.calendar import goal_dates
 from assistant.core.checkins import occurrences
 from assistant.core.contract_calendar import contract_basis
 from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_address, salutation
+from assistant.core.letters import PROPOSAL_SUBJECT, LetterKey, version_began
 from assistant.core.model import DRAFT_HEADER
 from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Contract, Settings
@@ -107,6 +108,12 @@ def proposal_message_id(settings: Settings, contract: Contract) -> str:
     )
 
 
+def proposal_key(settings: Settings, contract: Contract) -> LetterKey:
+    """How the proposal of this version is found in Drafts or Sent."""
+    message_id = proposal_message_id(settings, contract)
+    return LetterKey(message_id, contract.mentor, PROPOSAL_SUBJECT, version_began(contract))
+
+
 def compose_letter(
     settings: Settings,
     contract: Contract,
@@ -148,7 +155,7 @@ def compose_proposal(
     letter = sandbox(templates).get_template("contract-proposal.txt.j2").render(**context)
     message_id = proposal_message_id(settings, contract)
     raw = compose_letter(
-        settings, contract, subject="Our mentorship agreement: a proposal", letter=letter, message_id=message_id,
+        settings, contract, subject=PROPOSAL_SUBJECT, letter=letter, message_id=message_id,
         now=now, attachment_text=render_contract(templates, "md", settings, contract),
         attachment_html=render_contract(templates, "html", settings, contract),
     )  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from assistant.core.contract_doc import compose_letter, contract_context, letter_id, plan_letter
+from assistant.core.letters import THANKS_SUBJECT, LetterKey, version_began
 from assistant.core.plan import Plan
 from assistant.core.settings import Contract, Goal, Period, Settings
 from assistant.core.templating import sandbox
@@ -63,6 +64,11 @@ def thanks_message_id(settings: Settings, contract: Contract) -> str:
     return letter_id(settings, "thanks", f"{contract.mentor.lower()}:{contract.start}")
 
 
+def thanks_key(settings: Settings, contract: Contract) -> LetterKey:
+    """How the thank-you is found in Drafts or Sent."""
+    return LetterKey(thanks_message_id(settings, contract), contract.mentor, THANKS_SUBJECT, version_began(contract))
+
+
 def plan_thanks(
     settings: Settings,
     contract: Contract,
@@ -81,6 +87,6 @@ def plan_thanks(
         .render(**context, achieved=achieved, start_month=f"{contract.start:%B %Y}")
     )
     message_id = thanks_message_id(settings, contract)
-    raw = compose_letter(settings, contract, subject="Thank you", letter=letter, message_id=message_id, now=now)
+    raw = compose_letter(settings, contract, subject=THANKS_SUBJECT, letter=letter, message_id=message_id, now=now)
     what = f"the thank-you to {contract.mentor}"
     return plan_letter(raw, message_id, what=what, written_in=written_in, drafts_folder=drafts_folder)

@@ -16,6 +16,7 @@ from assistant.core.calendar import goal_dates
 from assistant.core.checkins import held, occurrences
 from assistant.core.contract_calendar import short_name
 from assistant.core.contract_doc import compose_letter, contract_context, letter_id, plan_letter
+from assistant.core.letters import REVIEW_SUBJECT, LetterKey, version_began
 from assistant.core.plan import Plan
 from assistant.core.settings import Contract, Goal, Settings
 from assistant.core.templating import sandbox
@@ -120,6 +121,11 @@ def review_message_id(settings: Settings, contract: Contract) -> str:
     return letter_id(settings, "review", basis)
 
 
+def review_key(settings: Settings, contract: Contract) -> LetterKey:
+    """How the review-meeting letter of this version is found in Drafts or Sent."""
+    return LetterKey(review_message_id(settings, contract), contract.mentor, REVIEW_SUBJECT, version_began(contract))
+
+
 def plan_review_meeting(
     settings: Settings,
     contract: Contract,
@@ -134,7 +140,7 @@ def plan_review_meeting(
     letter = sandbox(templates).get_template("review-meeting.txt.j2").render(**ctx)
     message_id = review_message_id(settings, contract)
     raw = compose_letter(
-        settings, contract, subject="Reviewing our mentorship agreement", letter=letter, message_id=message_id,
+        settings, contract, subject=REVIEW_SUBJECT, letter=letter, message_id=message_id,
         now=now, attachment_text=render_review(templates, "md", settings, contract, now=now),
         attachment_html=render_review(templates, "html", settings, contract, now=now),
     )  # fmt: skip
