@@ -119,3 +119,60 @@ def test_server_flags_that_cannot_work_are_refused_before_anything_is_written(tm
     config = tmp_path / "c.toml"
     code, out = run(config, "init", *flags, *BASE, "--password-command", "pass show mail")
     assert code == 64 and says in out and not config.exists()
+
+
+def test_a_pasted_address_with_spaces_becomes_the_login_name_without_them(tmp_path):
+    config = tmp_path / "config.toml"
+    args = [a if a != "alex.rivera@example.edu" else "  alex.rivera@example.edu " for a in BASE]
+    code, out = run(config, "init", "--provider", "fastmail", *args, "--password-command", " pass show mail ")
+    assert code == 0, out
+    data = tomllib.loads(config.read_text())
+    assert data["me"]["email"] == data["mail"]["username"] == data["calendar"]["username"] == "alex.rivera@example.edu"
+    assert data["mail"]["password_command"] == ["pass", "show", "mail"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("command", ["cat ~/.mailpass", "cat $HOME/.mailpass", "cat ~/.mailpass | head -1"])
+def test_a_password_command_typed_as_at_a_shell_works_as_typed(dovecot, tmp_path, command, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".mailpass").write_text(dovecot.password + "\n")
+    user = MailUser(dovecot, "init-shell@example.edu")
+    config = tmp_path / "config.toml"
+    code, out = run(config, "init", "--provider", "other", "--imap-host", f"127.0.0.1:{dovecot.port}",
+                    "--security", "plain", "--name", "Alex Rivera", "--timezone", "America/Denver",
+                    "--non-interactive", "--email", user.username, "--password-command", command)  # fmt: skip
+    assert code == 0 and "IMAP: logged in" in out, out
+    assert tomllib.loads(config.read_text())["mail"]["password_command"] == ["sh", "-c", command]
+
+
+def test_an_unclosed_quote_in_the_password_command_writes_nothing(tmp_path):
+    config = tmp_path / "config.toml"
+    code, out = run(config, "init", "--provider", "fastmail", *BASE, "--password-command", "pass show 'mail")
+    assert code == 64 and "quot" in out and not config.exists(), out
+
+
+@pytest.mark.parametrize("said, means", [("Gmail", "gmail"), (" google ", "gmail"), ("Outlook", "microsoft365"),
+                                         ("Office 365", "microsoft365"), ("iCloud", "icloud")])  # fmt: skip
+def test_providers_by_the_names_people_use(tmp_path, said, means):
+    config = tmp_path / "config.toml"
+    code, out = run(config, "init", "--provider", said, *BASE, "--password-command", "oama access x")
+    assert code == 0, out
+    assert tomllib.loads(config.read_text())["mail"]["host"] == PRESETS[means].imap[0]
+
+
+def test_a_provider_nobody_has_is_refused(tmp_path):
+    config = tmp_path / "config.toml"
+    code, out = run(config, "init", "--provider", "aol", *BASE)
+    assert code == 64 and "no provider 'aol'" in out and not config.exists(), out
+
+
+def test_interactive_init_asks_again_after_a_wrong_answer(tmp_path):
+    config = tmp_path / "config.toml"
+    answers = ["Gmial", "gmail", "Alex Rivera", "alex@example", "alex@example.edu", "resident", "Mountain",
+               "America/Denver", "oama access alex@example.edu"]  # fmt: skip
+    code, out = run(config, "init", "--offline", input_text="\n".join(answers) + "\n")
+    assert code == 0, out
+    assert "no provider 'Gmial'" in out and "'Mountain' is not a time zone" in out
+    data = tomllib.loads(config.read_text())
+    assert data["mail"]["host"] == "imap.gmail.com" and data["me"]["timezone"] == "America/Denver"
+    assert data["me"]["email"] == "alex@example.edu"

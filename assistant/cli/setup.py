@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Callable
 
 import click
 
@@ -12,7 +12,7 @@ from assistant.config.checker import address_problem
 from assistant.config.edit import set_calendar_name
 from assistant.config.files import system_timezone, zone_ok
 from assistant.config.init import InitAnswers, write_initial_config
-from assistant.config.providers import PRESETS
+from assistant.config.providers import PRESETS, command_argv, provider_named
 from assistant.config.validate import is_loopback
 from assistant.errors import AssistantError, UsageError
 
@@ -29,8 +29,12 @@ def _server(text: str | None, default_port: int, security: str) -> tuple[str, in
     return host, int(port), security
 
 
+def _blank_is_none(value: str | None) -> str | None:
+    return (value.strip() or None) if value else None
+
+
 @click.command()
-@click.option("--provider", type=click.Choice(sorted(PRESETS)), help="Your mail provider (other: any IMAP server).")
+@click.option("--provider", help=f"Your mail provider: {', '.join(sorted(PRESETS))} (other: any IMAP server).")
 @click.option("--name", help="Your name, as mentors see it.")
 @click.option("--email", help="Your e-mail address.")
 @click.option("--role", help='What you are, for first e-mails: "first-year internal medicine resident".')
@@ -58,28 +62,43 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
     if path.exists() and not force:
         raise UsageError(f"{path} exists already", fix="Keep it, or add --force to replace it.")
 
-    def ask(value: str | None, prompt: str, default: str | None = None, option: str = "") -> str:
-        if value:
+    calendar_url, smtp_host, imap_host = (_blank_is_none(v) for v in (calendar_url, smtp_host, imap_host))
+    password_command = (password_command or "").strip() or None
+
+    def ask(value: str | None, prompt: str, default: str | None = None, option: str = "",
+            check: Callable[[str], str | None] = lambda _v: None, fix: str = "") -> str:  # fmt: skip
+        """The flag's value, else the answer to `prompt`: asked again after a wrong answer."""
+        if value is not None and value.strip():
+            value = value.strip()
+            problem = check(value)
+            if problem:
+                raise UsageError(problem, fix=fix)
             return value
         if non_interactive:
             if default is not None:
                 return default
             raise UsageError(f"{option} is missing", fix=f"Give {option}, or leave out --non-interactive.")
-        return str(click.prompt(prompt, default=default))
+        while True:
+            answer = str(click.prompt(prompt, default=default)).strip()
+            problem = check(answer) if answer else f"{option.removeprefix('--')} is needed"
+            if not problem:
+                return answer
+            click.echo(f"{problem}. {fix}", err=True)
 
-    provider = ask(provider, f"Mail provider ({', '.join(sorted(PRESETS))})", "other", "--provider")
-    if provider not in PRESETS:
-        raise UsageError(f"no provider {provider!r}", fix=f"Use one of: {', '.join(sorted(PRESETS))}.")
-    preset = PRESETS[provider]
+    def provider_problem(text: str) -> str | None:
+        return None if provider_named(text) else f"no provider {text!r}"
+
+    named = provider_named(ask(provider, f"Mail provider ({', '.join(sorted(PRESETS))})", "other", "--provider",
+                               provider_problem, f"Use one of: {', '.join(sorted(PRESETS))}."))  # fmt: skip
+    assert named is not None  # checked by ask()
+    provider, preset = named, PRESETS[named]
     name = ask(name, "Your name", None, "--name")
-    email = ask(email, "Your e-mail address", None, "--email")
-    problem = address_problem(email)
-    if problem:
-        raise UsageError(problem, fix="Give --email like alex.rivera@hospital.org.")
+    email = ask(email, "Your e-mail address", None, "--email", address_problem,
+                "Give it like alex.rivera@hospital.org.")  # fmt: skip
     role = ask(role, "What you are (for first e-mails)", "resident", "--role")
-    timezone = ask(timezone, "Your time zone", system_timezone(), "--timezone")
-    if not zone_ok(timezone):
-        raise UsageError(f"{timezone!r} is not a time zone", fix="Give a name like America/Denver or Europe/Berlin.")
+    timezone = ask(timezone, "Your time zone", system_timezone(), "--timezone",
+                   lambda z: None if zone_ok(z) else f"{z!r} is not a time zone",
+                   "Give a name like America/Denver or Europe/Berlin.")  # fmt: skip
     if provider == "other":
         imap_host = ask(imap_host, "IMAP server (HOST or HOST:PORT)", None, "--imap-host")
     if not non_interactive:
@@ -95,14 +114,15 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
         if preset.auth == "xoauth2":
             example = " ".join([*preset.token_example, email])
             password_command = click.prompt(f"A command that prints an OAuth2 access token (empty: {example})",
-                                            default="", show_default=False) or None  # fmt: skip
+                                            default="", show_default=False).strip() or None  # fmt: skip
         else:
             password_command = click.prompt("A command that prints the password (empty: use the system keyring)",
-                                            default="", show_default=False) or None  # fmt: skip
+                                            default="", show_default=False).strip() or None  # fmt: skip
             keyring = password_command is None
     if preset.caldav is None and not calendar_url and not non_interactive:
         click.echo(preset.calendar_note or "Your provider has no CalDAV calendar known to mentor-assistant.")
-        calendar_url = click.prompt("A CalDAV calendar URL (empty: none)", default="", show_default=False) or None
+        answer = click.prompt("A CalDAV calendar URL (empty: none)", default="", show_default=False)
+        calendar_url = _blank_is_none(answer)
     port = 993 if security == "tls" else 143
     if security == "plain":
         hosts = [h for h in (imap_host, smtp_host, preset.imap[0] if preset.imap else None) if h]
@@ -112,9 +132,13 @@ def init(app: AppContext, provider: str | None, name: str | None, email: str | N
                 f"--security plain would send your password unencrypted to {remote[0]}",
                 fix="Use --security tls or starttls; plain is only for a server on this machine.",
             )
+    try:
+        argv = command_argv(password_command) if password_command else ()
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"--password-command {password_command!r}: {exc}", fix="Close the quotes.") from None
     answers = InitAnswers(
         provider=provider, name=name, email=email, role=role, timezone=timezone,
-        password_command=tuple(shlex.split(password_command)) if password_command else (), keyring=keyring,
+        password_command=argv, keyring=keyring,
         calendar_url=calendar_url, imap=_server(imap_host, port, security),
         smtp=_server(smtp_host, 465 if security == "tls" else 587, "tls" if security == "tls" else security),
     )  # fmt: skip

@@ -12,6 +12,8 @@ found by their SPECIAL-USE role first.
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
 
 
@@ -135,3 +137,31 @@ PRESETS: dict[str, Preset] = {
         caldav=None,
     ),
 }
+
+# What people call the providers, besides their keys.
+_ALIASES = {
+    "google": "gmail", "googlemail": "gmail", "workspace": "gmail", "google workspace": "gmail", "gsuite": "gmail",
+    "microsoft": "microsoft365", "microsoft 365": "microsoft365", "office365": "microsoft365",
+    "office 365": "microsoft365", "o365": "microsoft365", "outlook": "microsoft365", "outlook.com": "microsoft365",
+    "hotmail": "microsoft365", "live": "microsoft365", "exchange online": "microsoft365",
+    "apple": "icloud", "me.com": "icloud", "mac.com": "icloud", "ymail": "yahoo", "yahoo mail": "yahoo",
+}  # fmt: skip
+# Shell syntax in a password command: it needs a shell (`~`, `$VAR`, pipes, `&&`, redirections).
+_SHELL = re.compile(r"[~$|&;<>`*?(){}]")
+
+
+def provider_named(text: str) -> str | None:
+    """The preset key a provider's name means (any case, common aliases), or None."""
+    name = " ".join(text.split()).casefold()
+    return name if name in PRESETS else _ALIASES.get(name)
+
+
+def command_argv(text: str) -> tuple[str, ...]:
+    """A password or token command as typed at a shell, as the argv the config stores.
+
+    Plain words are split as a shell would; a command with shell syntax (`cat ~/.pw`,
+    `gpg -dq ~/.pw.gpg | head -1`) runs through `sh -c`, so it works as typed."""
+    text = text.strip()
+    if _SHELL.search(text):
+        return ("sh", "-c", text)
+    return tuple(shlex.split(text))
