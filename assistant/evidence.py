@@ -13,6 +13,7 @@ not be made leaves the requests without the all-clear: doubt means silence.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field, replace
 
@@ -93,6 +94,7 @@ def search_evidence(
     targets = [*everywhere, *(f for f in thread_only_folders(listing, folders) if f not in everywhere)]
     thread_only = tuple(replace(q, people=()) for q in queries)
     keys = {q.key for q in queries}
+    tokens = tuple(sorted(_token(q) for q in queries))
     complete = True
     for folder in targets:
         asked = queries if folder in everywhere else thread_only
@@ -103,8 +105,10 @@ def search_evidence(
             before = set(mark.requests) if same and mark is not None else set()
             have = {m.uid for m in cached if m.folder == folder} if same else set()
             uids: set[int] = set()
-            known = tuple(q for q in asked if q.key in before)
-            fresh = tuple(q for q in asked if q.key not in before)
+            # A request whose query changed (a mentor's address added, the resident wrote again in
+            # the thread) is new here: an answer filed long ago may match it now.
+            known = tuple(q for q in asked if _token(q) in before)
+            fresh = tuple(q for q in asked if _token(q) not in before)
             if known and mark is not None and info.uidnext > mark.uidnext:
                 # Looked for here before: only what arrived since.
                 uids |= _search(mailbox, folder, known, after_uid=mark.uidnext - 1)
@@ -118,11 +122,17 @@ def search_evidence(
                 evidence.marks[folder] = mark
             continue
         evidence.found += [m for m in cached if m.folder == folder and same] + found
-        evidence.marks[folder] = EvidenceMark(folder, info.uidvalidity, info.uidnext, tuple(sorted(keys)))
+        evidence.marks[folder] = EvidenceMark(folder, info.uidvalidity, info.uidnext, tokens)
         if found:
             log.info("Found %d message(s) about tracked requests in %s", len(found), folder)
     evidence.complete_for = frozenset(keys) if complete else frozenset()
     return evidence
+
+
+def _token(query: EvidenceQuery) -> str:
+    """A request as searched for: its key and what its answers look like."""
+    what = repr((sorted(query.ids), sorted(query.people), query.since.isoformat()))
+    return f"{query.key}#{hashlib.sha256(what.encode()).hexdigest()[:12]}"
 
 
 def _search(mailbox: Mailbox, folder: str, queries: tuple[EvidenceQuery, ...], *, after_uid: int) -> set[int]:

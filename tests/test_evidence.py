@@ -109,6 +109,24 @@ def test_a_reply_archived_before_any_cycle_saw_it_stops_the_nudge(mail_user, con
     assert r["state"] == "replied"
 
 
+@pytest.mark.parametrize("draft_waits", [False, True])
+def test_an_address_added_later_finds_her_answer_filed_long_ago(mail_user, config, draft_waits):
+    """She answered from her personal address, filed away; the resident adds that address
+    only after a search of the archive was made: the archive is searched again for it."""
+    send(mail_user)
+    receive(mail_user, "<personal@gmail>", when=T0 + timedelta(days=3), folder="Archive",
+            sender="Jane Smith <jane.smith.md@gmail.com>", subject="Coffee next week?", reply_to=None,
+            body="Hi Alex, happy to mentor you - how about Tuesday?\n")  # fmt: skip
+    once(config, T0 + timedelta(days=15) if draft_waits else T0 + timedelta(days=13, hours=12))
+    assert len(drafts(mail_user)) == int(draft_waits)  # the address was not known yet
+    text = config.read_text()
+    config.write_text(text.replace(f'"{MENTOR}", ', f'"{MENTOR}", "jane.smith.md@gmail.com", ', 1))
+    assert config.read_text() != text
+    once(config, DUE)
+    assert drafts(mail_user) == []
+    assert request(config, DUE)["state"] == "replied"
+
+
 def test_a_reply_deleted_after_reading_is_proven_by_the_residents_answer(mail_user, config):
     send(mail_user)
     send(mail_user, "<thanks@example.edu>", when=T0 + timedelta(days=2, hours=1), subject="Re: Mentorship",

@@ -169,7 +169,7 @@ class EvidenceMark:
     folder: str
     uidvalidity: int
     uidnext: int
-    requests: tuple[str, ...] = ()  # request message ids searched for at that point
+    requests: tuple[str, ...] = ()  # the requests searched for at that point: Message-ID#query hash
 
 
 @dataclass(frozen=True)
