@@ -113,3 +113,50 @@ def test_raw_8bit_subjects_read_in_the_charset_the_message_declares(subject, cha
     declared = f"Content-Type: text/plain; charset={charset}\r\n" if charset not in ("cp1252", "iso-2022-jp") else ""
     raw = f"Subject: {subject}\r\n{declared}\r\n".encode(charset)
     assert f"Subject: {subject}\r\n" in decode_raw_headers(raw)
+
+
+# ------------------------------------------------------------------ the fast paths agree
+
+
+_PIECES = st.sampled_from([
+    "From", "To", "Subject", "X-Mentor-Assistant", "Message-ID", ":", " ", "\t", "\r\n", "\n", "\r", "a", "é",
+    "jane@hospital.org", "<j@h.org>", "\"Smith, Jane\"", "(home)", "=?utf-8?q?J=C3=A9?=", ",", ";", "@", "\\",
+    "From ", "Group:", "x@y", "<", ">", "\"",
+])  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join))
+@settings(max_examples=1500, deadline=None)
+def test_the_fast_header_split_is_the_email_packages_or_declines(text):
+    from email.parser import HeaderParser
+    from email.policy import compat32
+
+    from assistant.core.headers import header_fields
+
+    fast = header_fields(text)
+    if fast is not None:
+        assert fast == [(k, str(v)) for k, v in HeaderParser(policy=compat32).parsestr(text).items()]
+
+
+@given(st.lists(_PIECES, max_size=20).map("".join))
+@settings(max_examples=1500, deadline=None)
+def test_the_fast_address_forms_read_as_the_full_parser_reads_them(value):
+    from assistant.core.headers import split_mailboxes, split_mailboxes_in_full
+
+    assert split_mailboxes(value) == split_mailboxes_in_full(value)
+
+
+@pytest.mark.parametrize("value", ["jane@hospital.org", "  Jane Smith <jsmith@hospital.org> ", "<j@h.org>",
+                                   "Dr. Jane Smith <j@h.org>"])  # fmt: skip
+def test_the_usual_address_forms_take_the_fast_path(value):
+    from assistant.core.headers import _BARE, _NAMED, split_mailboxes, split_mailboxes_in_full
+
+    assert _BARE.fullmatch(value) or _NAMED.fullmatch(value)
+    assert split_mailboxes(value) == split_mailboxes_in_full(value)
+
+
+def test_usual_header_blocks_take_the_fast_path():
+    from assistant.core.headers import header_fields
+
+    block = "From: a@b.org\r\nSubject: Re: hello\r\n there\r\nTo: c@d.org\r\n\r\n"
+    assert header_fields(block) == [("From", "a@b.org"), ("Subject", "Re: hello\r\n there"), ("To", "c@d.org")]

@@ -151,8 +151,8 @@ def test_an_unclosed_quote_in_the_password_command_writes_nothing(tmp_path):
     assert code == 64 and "quot" in out and not config.exists(), out
 
 
-@pytest.mark.parametrize("said, means", [("Gmail", "gmail"), (" google ", "gmail"), ("Outlook", "microsoft365"),
-                                         ("Office 365", "microsoft365"), ("iCloud", "icloud")])  # fmt: skip
+@pytest.mark.parametrize(("said", "means"), [("Gmail", "gmail"), (" google ", "gmail"), ("Outlook", "microsoft365"),
+                                           ("Office 365", "microsoft365"), ("iCloud", "icloud")])  # fmt: skip
 def test_providers_by_the_names_people_use(tmp_path, said, means):
     config = tmp_path / "config.toml"
     code, out = run(config, "init", "--provider", said, *BASE, "--password-command", "oama access x")

@@ -12,7 +12,6 @@ import re
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -427,8 +426,7 @@ def to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
     arrived: datetime | None = None
     if isinstance(internal, datetime):
         arrived = internal if internal.tzinfo is not None else internal.replace(tzinfo=UTC)
-    message = parse_message(header, folder=folder, uid=int(uid), internaldate=arrived, flags=flags)
     size = item.get(b"RFC822.SIZE")
-    return replace(
-        message, gm_thrid=str(thrid) if thrid is not None else None, size=int(size) if isinstance(size, int) else None
-    )
+    return parse_message(header, folder=folder, uid=int(uid), internaldate=arrived, flags=flags,
+                         gm_thrid=str(thrid) if thrid is not None else None,
+                         size=int(size) if isinstance(size, int) else None)  # fmt: skip
