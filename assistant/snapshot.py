@@ -47,7 +47,9 @@ class ScanCache:
 class _FolderScan:
     """One folder's incremental scan: the cached messages kept current, and the new ones."""
 
-    def __init__(self, mailbox: Mailbox, folder: str, cursor: FolderCursor | None, cached: list[MailMessage]):
+    def __init__(self, mailbox: Mailbox, folder: str, cursor: FolderCursor | None, cached: list[MailMessage],
+                 *, sizes: bool = False):  # fmt: skip
+        self.sizes = sizes  # RFC822.SIZE too (Drafts: a draft is compared whole)
         self.mailbox = mailbox
         self.folder = folder
         self.cursor = cursor
@@ -69,7 +71,7 @@ class _FolderScan:
             assert cur is not None
             uids = self.mailbox.uids_after(self.folder, cur.last_uid) if info.uidnext > cur.last_uid + 1 else []
             self._refresh_cached(cur, len(uids), keep)
-        found, bad = self.mailbox.fetch_headers(self.folder, uids, keep)
+        found, bad = self.mailbox.fetch_headers(self.folder, uids, keep, sizes=self.sizes)
         self.new += found
         self.skipped += bad
         last_uid = max([cur.last_uid if cur and not self.fresh else 0, *uids, info.uidnext - 1, 0])
@@ -93,7 +95,7 @@ class _FolderScan:
         # A message seen before but not kept may have become relevant (a keyword was set).
         revisit = [u for u in changed if u not in cached_uids and u <= cur.last_uid]
         if revisit:
-            found, bad = self.mailbox.fetch_headers(self.folder, revisit, keep)
+            found, bad = self.mailbox.fetch_headers(self.folder, revisit, keep, sizes=self.sizes)
             self.new.extend(found)
             self.skipped.extend(bad)
 
@@ -144,7 +146,7 @@ def read_mailbox(
     inbound = _with_report_bodies(mailbox, threads, inbound)
 
     draft_scan = _FolderScan(mailbox, folders.drafts, cursors.get(folders.drafts),
-                             [m for m in cached if m.folder == folders.drafts])  # fmt: skip
+                             [m for m in cached if m.folder == folders.drafts], sizes=True)  # fmt: skip
     new_cursors[folders.drafts] = draft_scan.run(scan_from, threads.keep_draft)
     scans.append(draft_scan)
     drafts = _with_fingerprints(mailbox, folders.drafts, draft_scan.cached + draft_scan.new)

@@ -177,7 +177,7 @@ class FakeMailbox:
         return sorted(found)
 
     def fetch_headers(
-        self, folder: str, uids: list[int], keep: Callable[[MailMessage], bool] | None = None
+        self, folder: str, uids: list[int], keep: Callable[[MailMessage], bool] | None = None, *, sizes: bool = False
     ) -> tuple[list[MailMessage], list[str]]:
         self._count("fetch_headers")
         self.server.calls["headers_fetched"] += len(uids)

@@ -392,9 +392,9 @@ def test_a_no_change_cycle_fetches_nothing_and_nothing_is_marked_read(mail_user,
     calls: list[str] = []
     original = imap.ImapMailbox.fetch_headers
 
-    def counting(self, folder, uids, keep=None):
+    def counting(self, folder, uids, keep=None, *, sizes=False):
         calls.extend(f"{folder}:{u}" for u in uids)
-        return original(self, folder, uids, keep)
+        return original(self, folder, uids, keep, sizes=sizes)
 
     monkeypatch.setattr(imap.ImapMailbox, "fetch_headers", counting)
     assert cli(config, "once", now=NOW + timedelta(minutes=1))[0] == 0

@@ -300,9 +300,10 @@ class ImapMailbox:
         return sorted(int(u) for u in found)
 
     def fetch_headers(
-        self, folder: str, uids: list[int], keep: Callable[[MailMessage], bool] | None = None
+        self, folder: str, uids: list[int], keep: Callable[[MailMessage], bool] | None = None, *, sizes: bool = False
     ) -> tuple[list[MailMessage], list[str]]:
-        """Headers, flags and dates of these messages; malformed ones are skipped and logged.
+        """Headers, flags and dates of these messages (and their sizes, asked only where they
+        are needed: some servers read the whole message for it); malformed ones are skipped and logged.
 
         `keep` filters batch by batch, so a first scan of a large folder holds only the
         messages that matter, not all of them.
@@ -312,7 +313,8 @@ class ImapMailbox:
         skipped: list[str] = []
         for start in range(0, len(uids), BATCH):
             batch = uids[start : start + BATCH]
-            items = [_HEADER_ITEM, "FLAGS", "INTERNALDATE", "RFC822.SIZE"] + (["X-GM-THRID"] if self.gmail else [])
+            items = [_HEADER_ITEM, "FLAGS", "INTERNALDATE", *(["RFC822.SIZE"] if sizes else []),
+                     *(["X-GM-THRID"] if self.gmail else [])]  # fmt: skip
             with self._errors(f"FETCH in {folder}"):
                 data = self.client.fetch(batch, items)
             for uid, item in data.items():

@@ -43,6 +43,8 @@ def decode_header_value(value: str | None) -> str:
             text = str(email.header.make_header(email.header.decode_header(text)))
         except (ValueError, LookupError, UnicodeError, AssertionError, TypeError):
             pass
+    if text.isprintable():  # no line breaks or control characters: the usual case, at C speed
+        return text.strip()
     text = text.replace("\r", " ").replace("\n", " ")
     return _CONTROL.sub("", text).strip()
 
@@ -144,7 +146,10 @@ def parse_addresses(values: list[str] | None) -> tuple[Address, ...]:
         return ()
     out = []
     for value in values:
-        for name, address in split_mailboxes(_CONTROL.sub("", str(value)).replace("\r\n", " ").replace("\n", " ")):
+        value = str(value)
+        if not value.isprintable():
+            value = _CONTROL.sub("", value).replace("\r\n", " ").replace("\n", " ")
+        for name, address in split_mailboxes(value):
             address = address.strip().lower()
             if _ADDR_SPEC.match(address) and address.isascii():
                 out.append(Address(decode_header_value(name), address))
