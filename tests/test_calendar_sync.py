@@ -104,20 +104,23 @@ def test_create_noop_change_delete(server, mail_user, tmp_path, monkeypatch):
     assert "DTSTART;VALUE=DATE:20261215" in objects["goal:qi-proposal:due"][1]
     assert "DUE;VALUE=DATE:20261208" in objects["goal:qi-proposal:todo"][1]  # due on your own aim
 
-    # No change: nothing written, and at most two requests to the calendar server.
+    # No change: nothing written, and exactly one HTTP request on the wire (the credentials go
+    # with it: no 401 round trip first).
     requests = []
-    original = caldav_adapter.CalendarStore._request
+    session = type(DAVClient(url=server.url).session)
+    original = session.request
 
-    def counting(self, method, *args, **kwargs):
-        requests.append(method)
-        return original(self, method, *args, **kwargs)
+    def counting(self, method, url, *args, **kwargs):
+        response = original(self, method, url, *args, **kwargs)
+        requests.append((method, response.status_code))
+        return response
 
-    monkeypatch.setattr(caldav_adapter.CalendarStore, "_request", counting)
+    monkeypatch.setattr(session, "request", counting)
     code, out = cli(w.config, "once", now=NOW + timedelta(minutes=5))
+    monkeypatch.undo()
     assert "Nothing to do." in out
     assert w.objects() == objects
-    assert len(requests) <= 2 and "PUT" not in requests, requests
-    monkeypatch.undo()
+    assert requests == [("REPORT", 207)], requests
 
     # A changed estimate updates that goal's objects in place, SEQUENCE up; the other goal is untouched.
     w.config.write_text(w.config.read_text().replace('estimate = "10d"', 'estimate = "3w"'))
@@ -232,3 +235,40 @@ def test_khal_and_todoman_show_the_goals_on_the_right_dates(server, mail_user, t
     assert any("2026-12-08" in line and "First draft of the QI proposal" in line for line in tasks.splitlines())
     assert any("Submit the QI abstract" in line for line in tasks.splitlines())
     print("\n" + listing + "\n" + tasks)
+
+
+@pytest.fixture(scope="module")
+def radicale_with_login():
+    from assistant.demo.servers.caldav_servers import start_radicale
+
+    server = start_radicale(username="alex", password="s3cret", login=True)
+    yield server
+    server.stop()
+
+
+def test_a_server_that_asks_for_a_login_gets_it_with_the_first_request(radicale_with_login, mail_user, tmp_path,
+                                                                          monkeypatch):  # fmt: skip
+    server = radicale_with_login
+    config = write_config(tmp_path / "config.toml", user=mail_user, calendar=server, cal_user="alex", goals=GOALS,
+                          mentors=MENTOR)  # fmt: skip
+    config.write_text(config.read_text().replace('password = "x"', 'password = "s3cret"'))
+    code, out = cli(config, "once")
+    assert code == 0 and "create calendar entry" in out, out
+    requests = []
+    session = type(DAVClient(url=server.url).session)
+    original = session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        response = original(self, method, url, *args, **kwargs)
+        requests.append((method, response.status_code))
+        return response
+
+    monkeypatch.setattr(session, "request", counting)
+    code, out = cli(config, "once", now=NOW + timedelta(minutes=5))
+    monkeypatch.undo()
+    assert code == 0 and "Nothing to do." in out, out
+    assert requests == [("REPORT", 207)], requests
+    # A wrong password is still refused, with the key it came from.
+    config.write_text(config.read_text().replace('password = "s3cret"', 'password = "wrong"'))
+    code, out = cli(config, "once", now=NOW + timedelta(minutes=10))
+    assert code == 69 and "calendar: the CalDAV server refused" in out, out  # the mail side went on

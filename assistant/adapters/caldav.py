@@ -102,6 +102,9 @@ class CalendarStore:
                 url=settings.url,
                 username=None if bearer else settings.username,
                 password=None if bearer else password,
+                # Basic credentials sent with the first request, as Cyrus's clients do: no 401
+                # round trip per cycle (a server that wants Digest gets it after one refusal).
+                auth_type=None if bearer else "basic",
                 timeout=TIMEOUT,
                 ssl_verify_cert=settings.ca_file or True,
                 enable_rfc6764=False,
@@ -109,7 +112,12 @@ class CalendarStore:
             )
             if known_url:
                 return cls(client, DAVCalendar(client=client, url=known_url), settings.calendar)
-            principal = client.principal()
+            try:
+                principal = client.principal()
+            except dav_error.AuthorizationError:
+                if not _negotiate_instead(client):
+                    raise
+                principal = client.principal()
             for calendar in principal.calendars():
                 if _display_name(calendar) == settings.calendar:
                     return cls(client, calendar, settings.calendar)
@@ -201,7 +209,12 @@ class CalendarStore:
 
     def _request(self, method: str, href: str, body: str = "", headers: dict[str, str] | None = None) -> Any:
         try:
-            return self.client.request(href, method, body, headers or {})
+            try:
+                return self.client.request(href, method, body, headers or {})
+            except dav_error.AuthorizationError:
+                if not _negotiate_instead(self.client):
+                    raise
+                return self.client.request(href, method, body, headers or {})
         except dav_error.AuthorizationError:
             raise AuthenticationError(f"the CalDAV server refused {method} {href}", server=self.url) from None
         except dav_error.DAVError as exc:
@@ -255,6 +268,15 @@ class CalendarStore:
             self.client.close()
         except Exception:  # noqa: S110 - closing is best effort
             pass
+
+
+def _negotiate_instead(client: Any) -> bool:
+    """After the pre-emptive Basic credentials were refused: let the server's 401 choose the
+    scheme (Digest) for one more try. False when that was done already."""
+    if getattr(client, "auth_type", None) != "basic" or getattr(client, "negotiated", False):
+        return False
+    client.auth, client.auth_type, client.negotiated = None, None, True
+    return True
 
 
 def _display_name(calendar: Any) -> str | None:

@@ -45,19 +45,24 @@ def _wait_http(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"CalDAV server did not come up on port {port}")
 
 
-def start_radicale(*, username: str = "resident", password: str = "secret") -> CalDAVServer:
-    """Radicale with no authentication (any password is accepted) in a temp dir."""
+def start_radicale(*, username: str = "resident", password: str = "secret", login: bool = False) -> CalDAVServer:
+    """Radicale in a temp dir: with no authentication (any password is accepted), or with
+    `login` only `username`/`password` (a server that answers 401 to a request without them)."""
     base = Path(tempfile.mkdtemp(prefix="ma-radicale-"))
     port = free_port()
     log = base / "radicale.log"
+    auth = ["--auth-type", "none"]
+    if login:
+        (base / "users").write_text(f"{username}:{password}\n")
+        auth = ["--auth-type", "htpasswd", "--auth-htpasswd-filename", str(base / "users"),
+                "--auth-htpasswd-encryption", "plain"]  # fmt: skip
     cmd = [
         sys.executable,
         "-m",
         "radicale",
         "--config",
         "",
-        "--auth-type",
-        "none",
+        *auth,
         "--rights-type",
         "owner_only",
         "--storage-filesystem-folder",
