@@ -4,6 +4,7 @@ and rules. Built by `assistant.config` from the file; frozen; no hosts, paths or
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
@@ -152,11 +153,15 @@ class Settings:
 
     def mentor_for(self, address: str) -> Mentor | None:
         """The configured mentor one of whose addresses is `address`."""
-        address = address.lower()
+        return self._mentor_index.get(address.lower())
+
+    @functools.cached_property
+    def _mentor_index(self) -> dict[str, Mentor]:
+        index: dict[str, Mentor] = {}
         for mentor in self.mentors:
-            if address in (e.lower() for e in mentor.emails):
-                return mentor
-        return None
+            for email in mentor.emails:
+                index.setdefault(email.lower(), mentor)  # the first mentor listing it, as before
+        return index
 
     def same_mentor(self, a: str, b: str) -> bool:
         """Whether two addresses are the same person (one configured mentor, or equal)."""
