@@ -35,6 +35,8 @@ _FALLBACK = {
     DRAFTS: ("Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts"),
     TRASH: ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash", "INBOX.Trash", "INBOX/Trash"),
 }
+# Whether a server lets us set our own keywords, by (host, port, username, folder).
+_KEYWORDS: dict[tuple[str, int, str, str], bool] = {}
 _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in HEADER_FIELDS))
 
@@ -62,7 +64,7 @@ class ImapMailbox:
         self.condstore = b"CONDSTORE" in caps
         self.gmail = b"X-GM-EXT-1" in caps
         self.trash: str | None = settings.trash_folder  # detect_folders() fills it in
-        self._keywords: dict[str, bool] = {}
+        self._listing: list[tuple[Any, Any, Any]] | None = None  # one LIST per connection (a cycle)
         if self.condstore:
             try:
                 client.enable("CONDSTORE")  # so EXAMINE reports HIGHESTMODSEQ
@@ -141,10 +143,15 @@ class ImapMailbox:
 
     # ------------------------------------------------------------------ folders
 
+    def _list(self) -> list[tuple[Any, Any, Any]]:
+        if self._listing is None:
+            with self._errors("LIST"):
+                self._listing = list(self.client.list_folders())
+        return self._listing
+
     def detect_folders(self) -> Folders:
         """Sent, Drafts and Trash by SPECIAL-USE, then by common names; config overrides."""
-        with self._errors("LIST"):
-            listing = self.client.list_folders()
+        listing = self._list()
         names = [str(name) for _flags, _sep, name in listing]
         by_flag: dict[bytes, str] = {}
         for flags, _sep, name in listing:
@@ -180,8 +187,7 @@ class ImapMailbox:
 
     def list_folders(self) -> tuple[tuple[str, frozenset[str]], ...]:
         """Every folder with its flags (\\Noselect, SPECIAL-USE…), as LIST shows them."""
-        with self._errors("LIST"):
-            listing = self.client.list_folders()
+        listing = self._list()
         return tuple(
             (str(name), frozenset(f.decode() if isinstance(f, bytes) else str(f) for f in flags))
             for flags, _sep, name in listing
@@ -193,10 +199,11 @@ class ImapMailbox:
         Read from SELECT: EXAMINE answers with no PERMANENTFLAGS at all (Dovecot, Cyrus).
         SELECT alone changes nothing in the folder.
         """
-        if folder not in self._keywords:
+        key = (self.settings.host, self.settings.port, self.settings.username, folder)
+        if key not in _KEYWORDS:  # asked once per process: a server's flag policy does not change
             info = self._select(folder, readonly=False, force=True)
-            self._keywords[folder] = b"\\*" in info.get(b"PERMANENTFLAGS", ())
-        return self._keywords[folder]
+            _KEYWORDS[key] = b"\\*" in info.get(b"PERMANENTFLAGS", ())
+        return _KEYWORDS[key]
 
     def search_evidence(self, folder: str, queries: tuple[EvidenceQuery, ...], *, after_uid: int = 0) -> list[int]:
         """UIDs (above `after_uid`) of messages from the queries' people since their day, or
@@ -217,7 +224,20 @@ class ImapMailbox:
         return sorted(int(u) for u in found if int(u) > after_uid)
 
     def examine(self, folder: str) -> FolderInfo:
-        """UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and EXISTS of a folder (read-only)."""
+        """UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and EXISTS of a folder (read-only).
+
+        With CONDSTORE one STATUS says it all without opening the folder (cheaper for the
+        server than EXAMINE, the usual case of a cycle where nothing changed); else, and for
+        the folder already open (STATUS is not for that one), EXAMINE."""
+        if self.condstore and (self._selected is None or self._selected[0] != folder):
+            with self._errors(f"STATUS of {folder}"):
+                status = self.client.folder_status(folder, ["UIDVALIDITY", "UIDNEXT", "MESSAGES", "HIGHESTMODSEQ"])
+            return FolderInfo(
+                uidvalidity=int(status.get(b"UIDVALIDITY", 0)),
+                uidnext=int(status.get(b"UIDNEXT", 0)),
+                highestmodseq=int(status[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in status else None,
+                exists=int(status.get(b"MESSAGES", 0)),
+            )
         info = self._select(folder, readonly=True, force=True)
         modseq = info.get(b"HIGHESTMODSEQ")
         return FolderInfo(
@@ -228,7 +248,8 @@ class ImapMailbox:
         )
 
     def uids_after(self, folder: str, last_uid: int) -> list[int]:
-        """UIDs greater than `last_uid` (the folder must be examined already)."""
+        """UIDs greater than `last_uid`."""
+        self._select(folder, readonly=True)
         with self._errors(f"SEARCH in {folder}"):
             found = self.client.search(["UID", f"{last_uid + 1}:*"])
         return sorted(int(u) for u in found if int(u) > last_uid)
