@@ -329,9 +329,11 @@ class ImapMailbox:
         `keep` filters batch by batch, so a first scan of a large folder holds only the
         messages that matter, not all of them.
         """
-        self._select(folder, readonly=True)
         messages: list[MailMessage] = []
         skipped: list[str] = []
+        if not uids:
+            return messages, skipped
+        self._select(folder, readonly=True)
         for start in range(0, len(uids), BATCH):
             batch = uids[start : start + BATCH]
             items = [_HEADER_ITEM, "FLAGS", "INTERNALDATE", *(["RFC822.SIZE"] if sizes else []),

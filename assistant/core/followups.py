@@ -15,8 +15,10 @@ not have: rounds are counted from what was sent, a dismissal from its keyword.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace as _replace
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from assistant.core import draft as drafts
 from assistant.core.answers import human_answer, mentor_addresses, own_reply, split_bounces
@@ -46,6 +48,16 @@ from assistant.core.state import RequestState as S
 # a mail client removes the draft before the sent copy reaches Sent.
 DISMISS_GRACE = timedelta(minutes=10)
 RESUME_AT = time(9, 0)  # a paused request resumes at 09:00 local time
+
+
+_T = TypeVar("_T")
+
+
+def replace(record: _T, **changes: Any) -> _T:
+    """`dataclasses.replace`, but the same record when nothing changes (most requests, most cycles)."""
+    if all(getattr(record, name) == value for name, value in changes.items()):
+        return record
+    return _replace(record, **changes)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True)
