@@ -349,7 +349,8 @@ def bench_scale(sizes: list[int], repeats: int = 5) -> None:
             again = min(figures["again"], key=lambda r: r["span"])
             print(f"   {total:>7} messages: first scan {figures['first']['seconds']:.2f} s, floor {floor:.2f} s; "
                   f"no-change {again['span'] * 1000:.1f} ms (whole cycle {again['seconds'] * 1000:.1f} ms), "
-                  f"floor {floor_cycle * 1000:.1f} ms, {again['bytes']} bytes (floor {floor_bytes}); "
+                  f"floor {floor_cycle * 1000:.1f} ms; {again['bytes']} bytes read (the replayed commands alone read "
+                  f"{floor_bytes}: no greeting, login or logout); "
                   f"peak RSS {figures['rss_mb']:.0f} MB", flush=True)  # fmt: skip
             print(f"            the no-change cycle sends: {summary(commands)}"
                   + ("" if figures["same_commands"] else " (not the same in every cycle)"), flush=True)  # fmt: skip

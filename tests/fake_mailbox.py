@@ -118,8 +118,8 @@ class FakeMailbox:
             threads = f"{msg['In-Reply-To'] or ''} {msg['References'] or ''}"
             sender = str(msg["From"] or "").lower()
             for query in queries:
-                by_person = m.arrived.date() >= query.since and any(p in sender for p in query.people)
-                if by_person or any(i in threads for i in query.ids):
+                by_person = any(p in sender for p in query.people)
+                if m.arrived.date() >= query.since and (by_person or any(i in threads for i in query.ids)):
                     found.append(uid)
                     break
         return sorted(found)

@@ -210,14 +210,15 @@ class ImapMailbox:
         naming one of their Message-IDs in In-Reply-To or References: one SEARCH."""
         terms: list[list[Any]] = []
         for query in queries:
-            terms += [["FROM", p, "SINCE", query.since] for p in query.people]
+            mine: list[list[Any]] = [["FROM", p] for p in query.people]
             for mid in query.ids:
-                terms += [["HEADER", "In-Reply-To", mid], ["HEADER", "References", mid]]
+                mine += [["HEADER", "In-Reply-To", mid], ["HEADER", "References", mid]]
+            if mine:
+                # SINCE first: the server reads the headers of recent mail only, not of years of archive.
+                terms.append(["SINCE", query.since, _any_of(mine)])
         if not terms:
             return []
-        tree: list[Any] = terms[-1]
-        for term in reversed(terms[:-1]):
-            tree = ["OR", term, tree]
+        tree = _any_of(terms)
         self._select(folder, readonly=True)
         with self._errors(f"SEARCH in {folder}"):
             found = self.client.search(["UID", f"{after_uid + 1}:*", *tree])
@@ -426,6 +427,14 @@ class ImapMailbox:
                 self.client.copy([uid], trash)  # Gmail: a copy in Trash removes it from Drafts
             else:
                 raise TempFailError(f"the server supports neither MOVE nor UIDPLUS; left UID {uid} in {folder}")
+
+
+def _any_of(terms: list[list[Any]]) -> list[Any]:
+    """One search key matching any of `terms` (nested ORs)."""
+    tree: list[Any] = terms[-1]
+    for term in reversed(terms[:-1]):
+        tree = ["OR", term, tree]
+    return tree
 
 
 def _close_quietly(client: imapclient.IMAPClient) -> None:
