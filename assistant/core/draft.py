@@ -7,6 +7,7 @@ a name or subject can never inject a header or break the MIME structure.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -43,8 +44,13 @@ def request_id_for(message_id: str) -> str:
 
 def draft_message_id(request_id: str, round_no: int, domain: str) -> str:
     """The Message-ID of our draft for one request and round: the same across crashes."""
-    token = uuid.uuid5(NAMESPACE, f"draft:{request_id}:{round_no}").hex[:20]
-    return f"<mentor-assistant.{token}@{sanitize(domain) or 'localhost'}>"
+    return f"<mentor-assistant.{draft_token(request_id, round_no)}@{sanitize(domain) or 'localhost'}>"
+
+
+@functools.lru_cache(maxsize=4096)
+def draft_token(request_id: str, round_no: int) -> str:
+    """The part of our draft's Message-ID before the domain (computed once per request and round)."""
+    return uuid.uuid5(NAMESPACE, f"draft:{request_id}:{round_no}").hex[:20]
 
 
 def draft_header_value(request_id: str, round_no: int) -> str:

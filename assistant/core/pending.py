@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.core.draft import draft_message_id, parse_draft_header
+from assistant.core.draft import draft_token, parse_draft_header
 from assistant.core.headers import strip_reply_prefixes
 from assistant.core.model import DRAFT_HEADER, MailMessage
 from assistant.core.state import RequestRecord
 
 MAX_ROUNDS = 8
+_OURS = "<mentor-assistant."
 
 
 def our_round(message: MailMessage, record: RequestRecord, domain: str) -> int:
@@ -28,12 +29,26 @@ def our_round(message: MailMessage, record: RequestRecord, domain: str) -> int:
     parsed = parse_draft_header(message.header(DRAFT_HEADER))
     if parsed and parsed[0] == record.id:
         return parsed[1]
-    if message.message_id.startswith("<mentor-assistant."):
-        domains = {domain, message.message_id.rsplit("@", 1)[-1].rstrip(">")}
+    if message.message_id.startswith(_OURS):
+        # Any domain: the resident's address (and so our drafts' domain) may have changed.
+        token = message.message_id[len(_OURS) :].split("@", 1)[0]
         for round_no in range(1, MAX_ROUNDS):
-            if any(draft_message_id(record.id, round_no, d) == message.message_id for d in domains):
+            if draft_token(record.id, round_no) == token:
                 return round_no
     return 0
+
+
+def _ours(
+    message: MailMessage, by_id: dict[str, RequestRecord], by_token: dict[str, RequestRecord]
+) -> list[RequestRecord]:
+    """The requests for which `our_round` is not 0, looked up rather than tried one by one."""
+    parsed = parse_draft_header(message.header(DRAFT_HEADER))
+    owners = [by_id[parsed[0]]] if parsed and parsed[0] in by_id and parsed[1] else []
+    if message.message_id.startswith(_OURS):
+        found = by_token.get(message.message_id[len(_OURS) :].split("@", 1)[0])
+        if found is not None and not (parsed and parsed[0] == found.id):  # its header said first
+            owners.append(found)
+    return owners
 
 
 def _subject(text: str) -> str:
@@ -47,10 +62,12 @@ def pending_drafts(
     Message-IDs. A draft that fits several requests is pending for each (doubt means silence)."""
     records = list(records)
     out: dict[str, list[MailMessage]] = {r.id: [] for r, _ids in records}
+    by_id = {r.id: r for r, _ids in records}
+    by_token = {draft_token(r.id, n): r for r, _ids in records for n in range(1, MAX_ROUNDS)}
     for message in drafts:
         if "\\Deleted" in message.flags:
             continue
-        owners = [r for r, _ids in records if our_round(message, r, domain)]
+        owners = _ours(message, by_id, by_token)
         if not owners:
             owners = [r for r, ids in records if ids.intersection(message.thread_ids)]
         if not owners:
