@@ -13,6 +13,7 @@ not be made leaves the requests without the all-clear: doubt means silence.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,9 @@ from assistant.mailbox import Mailbox
 log = logging.getLogger(__name__)
 
 QUERIES_PER_SEARCH = 8
+# Up to this many new messages in a folder are read (one FETCH) rather than searched (a SEARCH
+# per eight requests).
+READ_INSTEAD_OF_SEARCH = 50
 
 # Folders never searched: they hold no answers, only drafts, deleted mail or spam.
 _SKIP_FLAGS = frozenset({"\\Noselect", "\\NonExistent", "\\Drafts", "\\Trash", "\\Junk"})
@@ -94,7 +98,6 @@ def search_evidence(
     targets = [*everywhere, *(f for f in thread_only_folders(listing, folders) if f not in everywhere)]
     thread_only = tuple(replace(q, people=()) for q in queries)
     keys = {q.key for q in queries}
-    tokens = tuple(sorted(_token(q) for q in queries))
     complete = True
     for folder in targets:
         asked = queries if folder in everywhere else thread_only
@@ -105,16 +108,23 @@ def search_evidence(
             before = set(mark.requests) if same and mark is not None else set()
             have = {m.uid for m in cached if m.folder == folder} if same else set()
             uids: set[int] = set()
+            found: list[MailMessage] = []
             # A request whose query changed (a mentor's address added, the resident wrote again in
             # the thread) is new here: an answer filed long ago may match it now.
             known = tuple(q for q in asked if _token(q) in before)
             fresh = tuple(q for q in asked if _token(q) not in before)
             if known and mark is not None and info.uidnext > mark.uidnext:
-                # Looked for here before: only what arrived since.
-                uids |= _search(mailbox, folder, known, after_uid=mark.uidnext - 1)
+                # Looked for here before: only what arrived since. A few new messages (the draft
+                # just moved to Trash, a reply filed by a rule) are read whole, in one command.
+                if info.uidnext - mark.uidnext <= READ_INSTEAD_OF_SEARCH:
+                    arrived = [u for u in range(mark.uidnext, info.uidnext) if u not in have]
+                    found, _bad = mailbox.fetch_headers(folder, arrived, functools.partial(_answer, relevance, known))
+                else:
+                    uids |= _search(mailbox, folder, known, after_uid=mark.uidnext - 1)
             if fresh:
                 uids |= _search(mailbox, folder, fresh, after_uid=0)
-            found, _bad = mailbox.fetch_headers(folder, sorted(uids - have), relevance.tied)
+            searched, _bad = mailbox.fetch_headers(folder, sorted(uids - have - {m.uid for m in found}), relevance.tied)
+            found += searched
         except AssistantError as exc:
             log.warning("Could not look for answers in %s (%s); no follow-up is written now", folder, exc)
             complete = False
@@ -122,11 +132,25 @@ def search_evidence(
                 evidence.marks[folder] = mark
             continue
         evidence.found += [m for m in cached if m.folder == folder and same] + found
-        evidence.marks[folder] = EvidenceMark(folder, info.uidvalidity, info.uidnext, tokens)
+        # What was asked here (Trash and Junk: the thread-only form), so a quiet cycle asks nothing.
+        evidence.marks[folder] = EvidenceMark(folder, info.uidvalidity, info.uidnext, tuple(sorted(map(_token, asked))))
         if found:
             log.info("Found %d message(s) about tracked requests in %s", len(found), folder)
     evidence.complete_for = frozenset(keys) if complete else frozenset()
     return evidence
+
+
+def _answer(relevance: Relevance, queries: tuple[EvidenceQuery, ...], message: MailMessage) -> bool:
+    return relevance.tied(message) and answers_any(message, queries)
+
+
+def answers_any(message: MailMessage, queries: tuple[EvidenceQuery, ...]) -> bool:
+    """What the server's SEARCH asks, asked of a message read: arrived since a request's day,
+    and from one of its people or naming one of its Message-IDs."""
+    ids = set(message.thread_ids)
+    sender = message.sender.email if message.sender else ""
+    day = message.arrived.date()
+    return any(day >= q.since and (sender in q.people or not ids.isdisjoint(q.ids)) for q in queries)
 
 
 def _token(query: EvidenceQuery) -> str:

@@ -139,17 +139,18 @@ def read_mailbox(
         inbound += _backfill(mailbox, incremental, new_requests, inbound, threads)
     # Answers filed anywhere else (archived on a phone, moved by a server rule): searched
     # for on the server, only where a folder received something since the last search.
-    queries = relevance.evidence_queries(settings, state, sent, copies, now=now)
-    evidence = search_evidence(mailbox, threads, queries, folders, state, cached)
-    inbound += [m for m in evidence.found if (m.folder, m.uid) not in {(i.folder, i.uid) for i in inbound}]
-    sent = _with_bodies(mailbox, folders.sent, sent)
-    inbound = _with_report_bodies(mailbox, threads, inbound)
-
+    # Drafts before the search for answers: a draft waiting for a request makes it searched for.
     draft_scan = _FolderScan(mailbox, folders.drafts, cursors.get(folders.drafts),
                              [m for m in cached if m.folder == folders.drafts], sizes=True)  # fmt: skip
     new_cursors[folders.drafts] = draft_scan.run(scan_from, threads.keep_draft)
     scans.append(draft_scan)
-    drafts = _with_fingerprints(mailbox, folders.drafts, draft_scan.cached + draft_scan.new)
+    waiting = draft_scan.cached + draft_scan.new
+    queries = relevance.evidence_queries(settings, state, sent, copies, now=now, drafts=waiting)
+    evidence = search_evidence(mailbox, threads, queries, folders, state, cached)
+    inbound += [m for m in evidence.found if (m.folder, m.uid) not in {(i.folder, i.uid) for i in inbound}]
+    sent = _with_bodies(mailbox, folders.sent, sent)
+    inbound = _with_report_bodies(mailbox, threads, inbound)
+    drafts = _with_fingerprints(mailbox, folders.drafts, waiting)
     skipped = tuple(s for scan in scans for s in scan.skipped)
     log.debug("Scan: %d sent, %d inbound and %d draft message(s) kept", len(sent), len(inbound), len(drafts))
     snapshot = MailSnapshot(

@@ -504,3 +504,29 @@ def test_an_edited_draft_sent_before_a_lost_state_is_a_follow_up(mail_user, conf
     assert r["state"] == "followed_up", r["why"]
     assert drafts(mail_user) == []
     assert b"\\Flagged" not in flags_of_root(mail_user)
+
+
+def test_a_quiet_cycle_asks_no_folder_and_a_new_message_only_its_own(mail_user, config, monkeypatch):
+    from assistant.adapters import imap
+
+    send(mail_user)
+    receive(mail_user, "<news@lists>", when=T0 + timedelta(days=1), folder="Archive", sender="news@lists.example",
+            subject="Weekly news", reply_to=None)  # fmt: skip
+    asked: list[str] = []
+    original = imap.ImapMailbox.search_evidence
+
+    def counting(self, folder, queries, *, after_uid=0):
+        asked.append(folder)
+        return original(self, folder, queries, after_uid=after_uid)
+
+    monkeypatch.setattr(imap.ImapMailbox, "search_evidence", counting)
+    once(config, DUE)
+    assert {"Archive", "Trash"} <= set(asked), asked  # the first search: every folder, Trash by thread
+    asked.clear()
+    once(config, DUE + timedelta(minutes=5))
+    assert asked == []  # nothing arrived anywhere: no SEARCH at all
+    receive(mail_user, "<more@lists>", when=DUE, folder="Archive", sender="news@lists.example",
+            subject="More news", reply_to=None, arrived=DUE + timedelta(minutes=6))  # fmt: skip
+    once(config, DUE + timedelta(minutes=10))
+    assert set(asked) <= {"Archive"}, asked  # only where something arrived (a few: read, not searched)
+    assert drafts(mail_user) and request(config, DUE + timedelta(minutes=10))["state"] == "drafted"

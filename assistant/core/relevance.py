@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from assistant.core.classify import BY_SUBJECT, LIST, RECEIPT, SELF, classify, classify_headers, may_be_report
+from assistant.core.draft import parse_draft_header, request_id_for
 from assistant.core.model import DRAFT_HEADER, MailMessage
 from assistant.core.replies import conversation_keys
 from assistant.core.requests import TrackingRules, is_bcc_copy, tracking_source
@@ -115,20 +116,29 @@ class Relevance:
         return any(a.email in self.people for a in message.recipients)
 
     def evidence_queries(
-        self, settings: Settings, state: State, sent: Iterable[MailMessage], copies: frozenset[str], *, now: datetime
+        self,
+        settings: Settings,
+        state: State,
+        sent: Iterable[MailMessage],
+        copies: frozenset[str],
+        *,
+        now: datetime,
+        drafts: Iterable[MailMessage] = (),
     ) -> tuple[EvidenceQuery, ...]:
         """The requests to look for answers to in every folder this cycle: those with a draft
-        of ours waiting, and those a follow-up is (nearly) due for. New ones too: after a
-        lost state, a request first seen now may be long overdue."""
+        waiting (remembered, or found in Drafts: after a lost state it may be ours), and those
+        a follow-up is (nearly) due for. New ones too: after a lost state, a request first
+        seen now may be long overdue."""
         sent = list(sent)
         wait = settings.followup.wait - timedelta(days=1)
+        drafted = _drafted(drafts)
         queries: dict[str, EvidenceQuery] = {}
         for r in state.requests.values():
             if r.state in FINAL_STATES or r.untracked:
                 continue
-            if r.draft is None and r.last_sent_at + wait > now:
-                continue
             ids = {r.message_id, *r.thread}
+            if r.draft is None and r.last_sent_at + wait > now and not drafted(r.id, ids):
+                continue
             ids |= {m.message_id for m in sent if ids.intersection(m.thread_ids)}
             people = set(r.recipients) | {r.mentor} | set(_addresses(settings, r.mentor))
             queries[r.message_id] = self._query(r.message_id, ids, people, r.sent_at)
@@ -137,7 +147,7 @@ class Relevance:
                 continue
             ids = {root.message_id} | {m.message_id for m in sent if root.message_id in m.thread_ids}
             latest = max([root.date, *(m.date for m in sent if m.message_id in ids)])
-            if latest + wait > now:
+            if latest + wait > now and not drafted(request_id_for(root.message_id), ids):
                 continue
             people = {a.email for a in root.recipients}
             for a in list(people):
@@ -158,6 +168,15 @@ class Relevance:
         if report is None:
             return False
         return report.original_message_id in self.known or bool(set(report.recipients) & self.people)
+
+
+def _drafted(drafts: Iterable[MailMessage]) -> Callable[[str, set[str]], bool]:
+    """Whether a request (its id, its thread's Message-IDs) has a draft in Drafts: ours by
+    our header, or any that replies into the thread."""
+    drafts = list(drafts)
+    ours = {parsed[0] for d in drafts if (parsed := parse_draft_header(d.header(DRAFT_HEADER)))}
+    threads = {i for d in drafts for i in d.thread_ids}
+    return lambda request_id, ids: request_id in ours or not threads.isdisjoint(ids)
 
 
 def _addresses(settings: Settings, address: str) -> tuple[str, ...]:
