@@ -89,6 +89,10 @@ def search_evidence(
     """Search each folder that changed for answers to `queries`; the messages found (with
     those found before and still cached), the new marks, and the requests covered."""
     evidence = Evidence()
+    if not queries:  # nothing due, no draft waiting: no folder is asked anything
+        evidence.marks = dict(state.meta.evidence)
+        evidence.found = [m for m in cached if m.folder in evidence.marks]
+        return evidence
     try:
         listing = mailbox.list_folders()
     except AssistantError as exc:
