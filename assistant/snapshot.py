@@ -111,11 +111,17 @@ def read_mailbox(
     else:
         cursors, cached = {}, []  # the rules changed: what was kept under the old ones may not be enough
     scan_from = relevance.scan_from
+
+    def scan_of(folder: str, *, sizes: bool = False) -> _FolderScan:
+        return _FolderScan(mailbox, folder, cursors.get(folder), [m for m in cached if m.folder == folder], sizes=sizes)
+
+    # Where each folder stands, asked first and back to back (a STATUS each): then the work.
+    sent_scan = scan_of(folders.sent)
+    watched = [scan_of(f) for f in dict.fromkeys(folders.watch) if f not in (folders.sent, folders.drafts)]
+    draft_scan = scan_of(folders.drafts, sizes=True)  # sizes: a draft is compared whole
     copies = _bcc_copies(mailbox, relevance, folders, cached, cursors)
 
     # Sent first, keeping only requests and their threads as the batches come in.
-    sent_scan = _FolderScan(mailbox, folders.sent, cursors.get(folders.sent),
-                            [m for m in cached if m.folder == folders.sent])  # fmt: skip
     new_cursors = {folders.sent: sent_scan.run(scan_from, relevance.sent_filter(copies))}
     sent = sent_scan.cached + sent_scan.new
     threads = relevance.with_sent(sent)
@@ -123,11 +129,8 @@ def read_mailbox(
     scans = [sent_scan]
     inbound: list[MailMessage] = []
     incremental: list[_FolderScan] = []
-    for folder in dict.fromkeys(folders.watch):
-        if folder in (folders.sent, folders.drafts):
-            continue
-        scan = _FolderScan(mailbox, folder, cursors.get(folder), [m for m in cached if m.folder == folder])
-        new_cursors[folder] = scan.run(scan_from, threads.keep_inbound)
+    for scan in watched:
+        new_cursors[scan.folder] = scan.run(scan_from, threads.keep_inbound)
         scans.append(scan)
         inbound += scan.cached + scan.new
         if not scan.fresh:
@@ -137,14 +140,12 @@ def read_mailbox(
     new_requests = relevance.new_requests(sent, copies)
     if new_requests and incremental:
         inbound += _backfill(mailbox, incremental, new_requests, inbound, threads)
-    # Answers filed anywhere else (archived on a phone, moved by a server rule): searched
-    # for on the server, only where a folder received something since the last search.
     # Drafts before the search for answers: a draft waiting for a request makes it searched for.
-    draft_scan = _FolderScan(mailbox, folders.drafts, cursors.get(folders.drafts),
-                             [m for m in cached if m.folder == folders.drafts], sizes=True)  # fmt: skip
     new_cursors[folders.drafts] = draft_scan.run(scan_from, threads.keep_draft)
     scans.append(draft_scan)
     waiting = draft_scan.cached + draft_scan.new
+    # Answers filed anywhere else (archived on a phone, moved by a server rule): searched
+    # for on the server, only where a folder received something since the last search.
     queries = relevance.evidence_queries(settings, state, sent, copies, now=now, drafts=waiting)
     evidence = search_evidence(mailbox, threads, queries, folders, state, cached)
     inbound += [m for m in evidence.found if (m.folder, m.uid) not in {(i.folder, i.uid) for i in inbound}]
