@@ -160,3 +160,30 @@ def test_usual_header_blocks_take_the_fast_path():
 
     block = "From: a@b.org\r\nSubject: Re: hello\r\n there\r\nTo: c@d.org\r\n\r\n"
     assert header_fields(block) == [("From", "a@b.org"), ("Subject", "Re: hello\r\n there"), ("To", "c@d.org")]
+
+
+_DAYS = st.sampled_from(["", "Tue, ", "Mon,", "Sun,  ", "tue, "])
+_MONTH = st.sampled_from(["Jan", "Feb", "Sep", "Dec", "sep", "Foo"])
+
+
+@given(_DAYS, st.integers(0, 32), _MONTH, st.integers(1899, 2201), st.integers(0, 25), st.integers(0, 61),
+       st.integers(0, 61), st.sampled_from(["+", "-"]), st.integers(0, 99), st.integers(0, 99))  # fmt: skip
+@settings(max_examples=1500, deadline=None)
+def test_the_quick_date_reads_what_the_email_package_reads(dow, day, month, year, hh, mm, ss, sign, oh, om):
+    import email.utils
+
+    from assistant.core.headers import _quick_date
+
+    value = f"{dow}{day} {month} {year} {hh:02d}:{mm:02d}:{ss:02d} {sign}{oh:02d}{om:02d}"
+    quick = _quick_date(value)
+    if quick is None:
+        return
+    slow = email.utils.parsedate_to_datetime(value)
+    assert quick == slow and quick.utcoffset() == slow.utcoffset()
+
+
+def test_the_usual_date_takes_the_quick_path():
+    from assistant.core.headers import _quick_date
+
+    assert _quick_date("Tue, 01 Sep 2026 09:00:00 +0200") is not None
+    assert _quick_date("1 Sep 2026 09:00:00 -0000") is None  # zone unknown: the email package decides

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import email.header
 import email.utils
+import functools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.parser import HeaderParser
 from email.policy import compat32
 
@@ -183,11 +184,43 @@ def decode_raw_headers(raw: bytes) -> str:
     return raw.decode("cp1252", errors="replace")
 
 
+# The form nearly every Date header takes ("Tue, 1 Sep 2026 09:00:00 +0200"), read directly;
+# anything else goes to the email package.
+_DATE = re.compile(
+    r"\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\s*"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _offset(sign: str, hours: int, minutes: int) -> timezone:
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if sign == "-" else delta)
+
+
+def _quick_date(value: str) -> datetime | None:
+    match = _DATE.fullmatch(value)
+    if match is None:
+        return None
+    day, month, year, hh, mm, ss, sign, oh, om = match.groups()
+    if sign == "-" and oh == om == "00":
+        return None  # "-0000": zone unknown, as the email package reads it
+    try:
+        return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss),
+                        tzinfo=_offset(sign, int(oh), int(om)))  # fmt: skip
+    except ValueError:
+        return None
+
+
 def parse_date(value: str | None, fallback: datetime) -> datetime:
     """The Date header as an aware datetime, else `fallback` (the INTERNALDATE)."""
     if value:
         try:
-            parsed = email.utils.parsedate_to_datetime(str(value))
+            parsed = _quick_date(str(value)) or email.utils.parsedate_to_datetime(str(value))
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=UTC)
             if 1990 < parsed.year < 2200:
