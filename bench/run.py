@@ -734,7 +734,13 @@ def write_report(command: str, started: datetime, *, partial: bool) -> None:
         return
     lines = ["# Benchmarks", "", f"Measured {where}, with:", "", f"    {command}", "",
              "| benchmark | figure | goal | |", "|---|---|---|---|", *rows, ""]  # fmt: skip
-    path.write_text("\n".join(lines))
+    if "| benchmark | figure | goal | |" in old:  # keep the text below the table (notes, how it is made)
+        below = old.splitlines()
+        end = below.index("| benchmark | figure | goal | |") + 2
+        while end < len(below) and below[end].startswith("| "):
+            end += 1
+        lines += below[end:]
+    path.write_text("\n".join(lines).rstrip("\n") + "\n")
 
 
 def main() -> None:
