@@ -2,8 +2,8 @@
 
 imapclient is blocking and not thread-safe, so each watcher owns its connection in its
 own thread and only ever calls back with "something happened". The watcher re-IDLEs at
-least every 9 minutes (servers drop IDLE after 30), uses short `idle_check` timeouts so
-it can stop within seconds, and takes an `idle_check` that comes back empty long before
+least every 9 minutes (servers drop IDLE after 30), waits in `idle_check` 30 s at a time
+(stopping shuts its socket, so it stops at once), and takes an `idle_check` that comes back empty long before
 its timeout as a dead connection (imapclient issue #565). Any failure drops the
 connection; it reconnects with jittered, capped exponential backoff and then wakes the
 daemon, whose incremental scan catches up on whatever arrived meanwhile.
@@ -11,11 +11,14 @@ daemon, whose incremental scan catches up on whatever arrived meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from assistant.adapters import secrets
 from assistant.adapters.imap import ImapMailbox
@@ -24,7 +27,9 @@ from assistant.config import MailSettings
 log = logging.getLogger(__name__)
 
 REIDLE_AFTER = 9 * 60.0
-CHECK_EVERY = 2.0
+# How long one idle_check waits. Long, for an idle daemon that costs nothing: stop() wakes it
+# at once by shutting the connection's socket.
+CHECK_EVERY = 30.0
 BACKOFF_FIRST = 1.0
 BACKOFF_CAP = 300.0
 
@@ -51,12 +56,17 @@ class IdleWatcher:
         self.supported = True
         self.connected = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"idle:{folder}", daemon=True)
+        self._client: Any = None  # the connection while it is IDLE, for stop() to interrupt
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stopped.set()
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                client.socket().shutdown(socket.SHUT_RDWR)  # idle_check returns now, not in 30 s
         self._thread.join(timeout)
 
     def _run(self) -> None:
@@ -77,6 +87,9 @@ class IdleWatcher:
                 # 0.3 s later. IDLE reads nothing, so nothing is marked read, and the session
                 # ends with LOGOUT, never CLOSE, so nothing is expunged.
                 client.select_folder(self.folder, readonly=False)
+                self._client = client
+                if self.stopped.is_set():
+                    break
                 self.connected.set()
                 if not first:
                     log.info("Reconnected to %s; catching up", self.folder)
@@ -94,6 +107,7 @@ class IdleWatcher:
                 )
                 self.stopped.wait(delay)
             finally:
+                self._client = None
                 if mailbox is not None:
                     mailbox.close()
 
