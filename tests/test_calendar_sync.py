@@ -95,6 +95,23 @@ class World:
         return {g["id"]: g for g in json.loads(cli(self.config, "status", "--json", now=now)[1])["goals"]}
 
 
+def once_counting_requests(server, config, monkeypatch, *, now):
+    """`once`, and every HTTP request it sent on the wire with the status it got."""
+    requests = []
+    session = type(DAVClient(url=server.url).session)
+    original = session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        response = original(self, method, url, *args, **kwargs)
+        requests.append((method, response.status_code))
+        return response
+
+    monkeypatch.setattr(session, "request", counting)
+    code, out = cli(config, "once", now=now)
+    monkeypatch.undo()
+    return code, out, requests
+
+
 def test_create_noop_change_delete(server, mail_user, tmp_path, monkeypatch):
     w = World(server, mail_user, tmp_path)
     code, out = cli(w.config, "once")
@@ -106,18 +123,7 @@ def test_create_noop_change_delete(server, mail_user, tmp_path, monkeypatch):
 
     # No change: nothing written, and exactly one HTTP request on the wire (the credentials go
     # with it: no 401 round trip first).
-    requests = []
-    session = type(DAVClient(url=server.url).session)
-    original = session.request
-
-    def counting(self, method, url, *args, **kwargs):
-        response = original(self, method, url, *args, **kwargs)
-        requests.append((method, response.status_code))
-        return response
-
-    monkeypatch.setattr(session, "request", counting)
-    code, out = cli(w.config, "once", now=NOW + timedelta(minutes=5))
-    monkeypatch.undo()
+    code, out, requests = once_counting_requests(server, w.config, monkeypatch, now=NOW + timedelta(minutes=5))
     assert "Nothing to do." in out
     assert w.objects() == objects
     assert requests == [("REPORT", 207)], requests
@@ -254,18 +260,7 @@ def test_a_server_that_asks_for_a_login_gets_it_with_the_first_request(radicale_
     config.write_text(config.read_text().replace('password = "x"', 'password = "s3cret"'))
     code, out = cli(config, "once")
     assert code == 0 and "create calendar entry" in out, out
-    requests = []
-    session = type(DAVClient(url=server.url).session)
-    original = session.request
-
-    def counting(self, method, url, *args, **kwargs):
-        response = original(self, method, url, *args, **kwargs)
-        requests.append((method, response.status_code))
-        return response
-
-    monkeypatch.setattr(session, "request", counting)
-    code, out = cli(config, "once", now=NOW + timedelta(minutes=5))
-    monkeypatch.undo()
+    code, out, requests = once_counting_requests(server, config, monkeypatch, now=NOW + timedelta(minutes=5))
     assert code == 0 and "Nothing to do." in out, out
     assert requests == [("REPORT", 207)], requests
     # A wrong password is still refused, with the key it came from.
