@@ -6,7 +6,6 @@ when there is only one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import click
@@ -15,12 +14,12 @@ from assistant.cli.context import DRY_RUN, AppContext, pass_app, run_plan
 from assistant.cli.params import DATE, DURATION
 from assistant.config.edit import end_contract, renew_contract
 from assistant.config.relationship import find_mentors
-from assistant.core.contract_doc import mentor_has_answered, plan_proposal, proposal_key, render_contract
+from assistant.core.contract_doc import mentor_has_answered, proposal_letter, render_contract
 from assistant.core.durations import parse_duration
-from assistant.core.ending import check_end, open_goals, plan_thanks, renewal, renewed, thanks_key
-from assistant.core.letters import LetterKey, is_letter
+from assistant.core.ending import check_end, open_goals, renewal, renewed, thanks_letter
+from assistant.core.letters import Letter, is_letter, plan_letter
 from assistant.core.plan import Plan
-from assistant.core.review import plan_review_meeting, render_review, review_key
+from assistant.core.review import render_review, review_meeting_letter
 from assistant.core.settings import Contract
 from assistant.core.state import State
 from assistant.errors import AssistantError, ConfigError, UsageError
@@ -59,8 +58,9 @@ def pick(app: AppContext, mentor: str | None) -> Contract:
     )
 
 
-def _letter(app: AppContext, key: LetterKey, plan: Callable[[str | None, str], Plan], dry_run: bool) -> bool:
+def _letter(app: AppContext, letter: Letter, dry_run: bool) -> bool:
     """Write one letter to Drafts unless it is there (edited or not) or was sent; whether it was written."""
+    key = letter.key
 
     def found(mailbox: Mailbox, folder: str) -> bool:
         if mailbox.find_by_message_id(folder, key.message_id):
@@ -73,7 +73,7 @@ def _letter(app: AppContext, key: LetterKey, plan: Callable[[str | None, str], P
         assert mailbox is not None
         folders = mailbox.detect_folders()
         written = next((f for f in (folders.drafts, folders.sent) if found(mailbox, f)), None)
-        return plan(written, folders.drafts)
+        return plan_letter(letter, written_in=written, drafts_folder=folders.drafts)
 
     report = run_plan(app, build, dry_run=dry_run, mail=True)
     return report is not None and bool(report.done)
@@ -115,10 +115,7 @@ def draft(app: AppContext, mentor: str | None, anyway: bool, dry_run: bool) -> N
             "add --anyway.",
         )
 
-    def plan(written: str | None, drafts: str) -> Plan:
-        return plan_proposal(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
-
-    if _letter(app, proposal_key(settings, chosen), plan, dry_run):
+    if _letter(app, proposal_letter(templates, settings, chosen, now=app.now), dry_run):
         click.echo(f"The proposal to {chosen.mentor} is in Drafts: review it and send it.")
 
 
@@ -143,10 +140,7 @@ def review(app: AppContext, mentor: str | None, fmt: str, as_draft: bool, dry_ru
             fix="There is no review meeting to propose; `contract review` still prints the packet.",
         )
 
-    def plan(written: str | None, drafts: str) -> Plan:
-        return plan_review_meeting(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
-
-    if _letter(app, review_key(settings, chosen), plan, dry_run):
+    if _letter(app, review_meeting_letter(settings, chosen, templates, now=app.now), dry_run):
         click.echo(f"The review meeting proposal to {chosen.mentor} is in Drafts: review it and send it.")
 
 
@@ -200,12 +194,10 @@ def end(app: AppContext, mentor: str | None, on: date | None, dry_run: bool) -> 
         raise UsageError(str(exc), fix="Give --on a day within the relationship.") from None
     templates = load_templates(app.config.templates_dir)
 
-    def plan(written: str | None, drafts: str) -> Plan:
-        return plan_thanks(settings, chosen, templates, written_in=written, drafts_folder=drafts, now=app.now)
-
+    thanks = thanks_letter(settings, chosen, templates, now=app.now)
     who = settings.mentor_label(chosen.mentor)
     if dry_run:
-        _letter(app, thanks_key(settings, chosen), plan, dry_run=True)
+        _letter(app, thanks, dry_run=True)
         click.echo(f"Would write ended = {day} into the contract with {who}.")
         return
     # The decision is recorded first: the thank-you can be drafted again later, the end stands.
@@ -214,7 +206,7 @@ def end(app: AppContext, mentor: str | None, on: date | None, dry_run: bool) -> 
     click.echo(f"The mentorship with {who} ends on {day}: no check-ins after it; the earlier ones stay in your "
                "calendar (from the next cycle).")  # fmt: skip
     try:
-        written = _letter(app, thanks_key(settings, chosen), plan, dry_run=False)
+        written = _letter(app, thanks, dry_run=False)
     except AssistantError:
         click.echo(f"The thank-you to {who} could not be drafted now: run this command again when your mail "
                    "server can be reached (the end is recorded).", err=True)  # fmt: skip

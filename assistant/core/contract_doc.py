@@ -19,10 +19,9 @@ from typing import Any
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import occurrences
 from assistant.core.contract_calendar import contract_basis
-from assistant.core.draft import NAMESPACE, POLICY, draft_fingerprint, header_address, salutation
-from assistant.core.letters import PROPOSAL_SUBJECT, LetterKey, version_began
+from assistant.core.draft import NAMESPACE, POLICY, header_address, salutation
+from assistant.core.letters import PROPOSAL_SUBJECT, Letter, letter_key
 from assistant.core.model import DRAFT_HEADER
-from assistant.core.plan import AppendDraft, Plan
 from assistant.core.settings import Contract, Settings
 from assistant.core.state import RequestState, State
 from assistant.core.templating import sandbox
@@ -108,12 +107,6 @@ def proposal_message_id(settings: Settings, contract: Contract) -> str:
     )
 
 
-def proposal_key(settings: Settings, contract: Contract) -> LetterKey:
-    """How the proposal of this version is found in Drafts or Sent."""
-    message_id = proposal_message_id(settings, contract)
-    return LetterKey(message_id, contract.mentor, PROPOSAL_SUBJECT, version_began(contract))
-
-
 def compose_letter(
     settings: Settings,
     contract: Contract,
@@ -121,10 +114,11 @@ def compose_letter(
     subject: str,
     letter: str,
     message_id: str,
+    what: str,
     now: datetime,
     attachment_text: str = "",
     attachment_html: str = "",
-) -> bytes:
+) -> Letter:
     """A draft to the contract's mentor: the letter, and a document below it (text and HTML)."""
     kind, token = message_id.strip("<>").split("@")[0].split(".")[1:3]
     msg = EmailMessage(policy=POLICY)
@@ -137,49 +131,23 @@ def compose_letter(
     letter = letter.strip() + "\n"
     if not attachment_text:
         msg.set_content(letter, charset="utf-8")
-        return msg.as_bytes()
+        return Letter(msg.as_bytes(), letter_key(message_id, contract, subject), what)
     msg.set_content(f"{letter}\n{'-' * 60}\n\n{attachment_text}", charset="utf-8")
     if attachment_html:
         paragraphs = letter.strip().split("\n\n")
         letter_html = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
         html = attachment_html.replace("<body>", f"<body>{letter_html}<hr>", 1)
         msg.add_alternative(html, subtype="html", charset="utf-8")
-    return msg.as_bytes()
+    return Letter(msg.as_bytes(), letter_key(message_id, contract, subject), what)
 
 
-def compose_proposal(
-    templates: dict[str, str], settings: Settings, contract: Contract, *, now: datetime
-) -> tuple[bytes, str]:
-    """A draft to the mentor proposing the contract, the document included (text and HTML)."""
+def proposal_letter(templates: dict[str, str], settings: Settings, contract: Contract, *, now: datetime) -> Letter:
+    """A draft to the mentor proposing this version of the contract, the document included (text and HTML)."""
     context = contract_context(settings, contract)
     letter = sandbox(templates).get_template("contract-proposal.txt.j2").render(**context)
-    message_id = proposal_message_id(settings, contract)
-    raw = compose_letter(
-        settings, contract, subject=PROPOSAL_SUBJECT, letter=letter, message_id=message_id,
-        now=now, attachment_text=render_contract(templates, "md", settings, contract),
+    return compose_letter(
+        settings, contract, subject=PROPOSAL_SUBJECT, letter=letter, message_id=proposal_message_id(settings, contract),
+        what=f"the proposal of version {contract.version} of the contract to {contract.mentor}", now=now,
+        attachment_text=render_contract(templates, "md", settings, contract),
         attachment_html=render_contract(templates, "html", settings, contract),
     )  # fmt: skip
-    return raw, message_id
-
-
-def plan_letter(raw: bytes, message_id: str, *, what: str, written_in: str | None, drafts_folder: str) -> Plan:
-    """Write a letter to Drafts once: nothing when it is already in Drafts, or was sent."""
-    if written_in is not None:
-        where = "is already in Drafts" if written_in == drafts_folder else "was already sent"
-        return Plan(notes=(f"{what.capitalize()} {where} ({written_in}); nothing written.",))
-    return Plan(actions=(AppendDraft("", 0, drafts_folder, message_id, raw, draft_fingerprint(raw), what),))
-
-
-def plan_proposal(
-    settings: Settings,
-    contract: Contract,
-    templates: dict[str, str],
-    *,
-    written_in: str | None,
-    drafts_folder: str,
-    now: datetime,
-) -> Plan:
-    """The plan for `contract draft`: the proposal of this version of the contract, once."""
-    raw, message_id = compose_proposal(templates, settings, contract, now=now)
-    what = f"the proposal of version {contract.version} of the contract to {contract.mentor}"
-    return plan_letter(raw, message_id, what=what, written_in=written_in, drafts_folder=drafts_folder)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from assistant.core.contract_doc import compose_letter, contract_context, letter_id, plan_letter
-from assistant.core.letters import THANKS_SUBJECT, LetterKey, version_began
-from assistant.core.plan import Plan
+from assistant.core.contract_doc import compose_letter, contract_context, letter_id
+from assistant.core.letters import THANKS_SUBJECT, Letter
 from assistant.core.settings import Contract, Goal, Period, Settings
 from assistant.core.templating import sandbox
 
@@ -64,21 +63,8 @@ def thanks_message_id(settings: Settings, contract: Contract) -> str:
     return letter_id(settings, "thanks", f"{contract.mentor.lower()}:{contract.start}")
 
 
-def thanks_key(settings: Settings, contract: Contract) -> LetterKey:
-    """How the thank-you is found in Drafts or Sent."""
-    return LetterKey(thanks_message_id(settings, contract), contract.mentor, THANKS_SUBJECT, version_began(contract))
-
-
-def plan_thanks(
-    settings: Settings,
-    contract: Contract,
-    templates: dict[str, str],
-    *,
-    written_in: str | None,
-    drafts_folder: str,
-    now: datetime,
-) -> Plan:
-    """A short, warm thank-you draft to the mentor, once."""
+def thanks_letter(settings: Settings, contract: Contract, templates: dict[str, str], *, now: datetime) -> Letter:
+    """A short, warm thank-you draft to the mentor."""
     context = contract_context(settings, contract)
     achieved = [g.title for g in settings.goals_of(contract) if g.done is not None]
     letter = (
@@ -86,7 +72,6 @@ def plan_thanks(
         .get_template("thanks.txt.j2")
         .render(**context, achieved=achieved, start_month=f"{contract.start:%B %Y}")
     )
-    message_id = thanks_message_id(settings, contract)
-    raw = compose_letter(settings, contract, subject=THANKS_SUBJECT, letter=letter, message_id=message_id, now=now)
-    what = f"the thank-you to {contract.mentor}"
-    return plan_letter(raw, message_id, what=what, written_in=written_in, drafts_folder=drafts_folder)
+    return compose_letter(settings, contract, subject=THANKS_SUBJECT, letter=letter,
+                          message_id=thanks_message_id(settings, contract),
+                          what=f"the thank-you to {contract.mentor}", now=now)  # fmt: skip

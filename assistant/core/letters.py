@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from assistant.core.draft import draft_fingerprint
 from assistant.core.model import MailMessage
+from assistant.core.plan import AppendDraft, Plan
 from assistant.core.prefixes import normalize_subject
 from assistant.core.settings import Contract
 
@@ -28,6 +30,30 @@ class LetterKey:
     to: str
     subject: str
     since: date | None  # None: since the relationship began
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One composed letter to a contract's mentor, and how it is found again."""
+
+    raw: bytes
+    key: LetterKey
+    what: str  # "the thank-you to …": names it in the plan and its notes
+
+
+def letter_key(message_id: str, contract: Contract, subject: str) -> LetterKey:
+    """A letter to the contract's mentor: found by `message_id`, or by `subject` since its version began."""
+    return LetterKey(message_id, contract.mentor, subject, version_began(contract))
+
+
+def plan_letter(letter: Letter, *, written_in: str | None, drafts_folder: str) -> Plan:
+    """Write a letter to Drafts once: nothing when it is already in Drafts, or was sent."""
+    if written_in is not None:
+        where = "is already in Drafts" if written_in == drafts_folder else "was already sent"
+        return Plan(notes=(f"{letter.what.capitalize()} {where} ({written_in}); nothing written.",))
+    key = letter.key
+    return Plan(actions=(AppendDraft("", 0, drafts_folder, key.message_id, letter.raw, draft_fingerprint(letter.raw),
+                                     letter.what),))  # fmt: skip
 
 
 def version_began(contract: Contract) -> date | None:

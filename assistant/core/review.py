@@ -15,9 +15,8 @@ from typing import Any
 from assistant.core.calendar import goal_dates
 from assistant.core.checkins import held, occurrences
 from assistant.core.contract_calendar import short_name
-from assistant.core.contract_doc import compose_letter, contract_context, letter_id, plan_letter
-from assistant.core.letters import REVIEW_SUBJECT, LetterKey, version_began
-from assistant.core.plan import Plan
+from assistant.core.contract_doc import compose_letter, contract_context, letter_id
+from assistant.core.letters import REVIEW_SUBJECT, Letter
 from assistant.core.settings import Contract, Goal, Settings
 from assistant.core.templating import sandbox
 from assistant.core.track_record import track_record
@@ -121,28 +120,15 @@ def review_message_id(settings: Settings, contract: Contract) -> str:
     return letter_id(settings, "review", basis)
 
 
-def review_key(settings: Settings, contract: Contract) -> LetterKey:
-    """How the review-meeting letter of this version is found in Drafts or Sent."""
-    return LetterKey(review_message_id(settings, contract), contract.mentor, REVIEW_SUBJECT, version_began(contract))
-
-
-def plan_review_meeting(
-    settings: Settings,
-    contract: Contract,
-    templates: dict[str, str],
-    *,
-    written_in: str | None,
-    drafts_folder: str,
-    now: datetime,
-) -> Plan:
-    """A draft to the mentor proposing the review meeting, with the packet as its agenda; once."""
+def review_meeting_letter(
+    settings: Settings, contract: Contract, templates: dict[str, str], *, now: datetime
+) -> Letter:
+    """A draft to the mentor proposing the review meeting, with the packet as its agenda."""
     ctx = review_context(settings, contract, now=now)
     letter = sandbox(templates).get_template("review-meeting.txt.j2").render(**ctx)
-    message_id = review_message_id(settings, contract)
-    raw = compose_letter(
-        settings, contract, subject=REVIEW_SUBJECT, letter=letter, message_id=message_id,
-        now=now, attachment_text=render_review(templates, "md", settings, contract, now=now),
+    return compose_letter(
+        settings, contract, subject=REVIEW_SUBJECT, letter=letter, message_id=review_message_id(settings, contract),
+        what=f"the review meeting proposal to {contract.mentor}", now=now,
+        attachment_text=render_review(templates, "md", settings, contract, now=now),
         attachment_html=render_review(templates, "html", settings, contract, now=now),
     )  # fmt: skip
-    what = f"the review meeting proposal to {contract.mentor}"
-    return plan_letter(raw, message_id, what=what, written_in=written_in, drafts_folder=drafts_folder)
