@@ -16,6 +16,10 @@ from typing import Any
 from assistant.config.checker import Checker
 from assistant.core.settings import WEEKDAYS, Contract, Goal, Mentor, Period
 
+# Keys read as they are written (text, lists of text), checked by their kind in keys.py.
+_MENTOR_TEXT = ("area", "project", "title", "source", "recommended_by", "publications")
+_CONTRACT_TEXT = ("location", "my_goals", "my_expectations", "mentor_expectations", "mentor_goals", "outcome")
+
 
 def parse_mentors(c: Checker, data: dict[str, Any]) -> tuple[Mentor, ...]:
     mentors = []
@@ -30,12 +34,7 @@ def parse_mentors(c: Checker, data: dict[str, Any]) -> tuple[Mentor, ...]:
             Mentor(
                 name=c.get(t, "mentors", "name", prefix) or "",
                 emails=emails or ("unknown@invalid.example",),
-                area=c.get(t, "mentors", "area", prefix),
-                project=c.get(t, "mentors", "project", prefix),
-                title=c.get(t, "mentors", "title", prefix),
-                source=c.get(t, "mentors", "source", prefix),
-                recommended_by=c.get(t, "mentors", "recommended_by", prefix),
-                publications=c.get(t, "mentors", "publications", prefix),
+                **{key: c.get(t, "mentors", key, prefix) for key in _MENTOR_TEXT},
             )
         )
     return tuple(mentors)
@@ -117,12 +116,7 @@ def _contract(c: Checker, t: dict[str, Any], prefix: str, mentors: tuple[Mentor,
         time=c.get(t, "contract", "time", prefix) or time(16, 0),
         duration=c.get(t, "contract", "duration", prefix),
         review=review or date(2000, 1, 2),
-        location=c.get(t, "contract", "location", prefix),
-        my_goals=c.get(t, "contract", "my_goals", prefix),
-        my_expectations=c.get(t, "contract", "my_expectations", prefix),
-        mentor_expectations=c.get(t, "contract", "mentor_expectations", prefix),
-        mentor_goals=c.get(t, "contract", "mentor_goals", prefix),
-        outcome=c.get(t, "contract", "outcome", prefix),
+        **{key: c.get(t, "contract", key, prefix) for key in _CONTRACT_TEXT},
         version=version,
         ended=ended,
         previous=previous,
