@@ -21,17 +21,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from assistant.core.bounces import DeliveryReport, parse_delivery_report
+from assistant.core.calendar_prefixes import CALENDAR_PREFIXES
 from assistant.core.mime import calendar_method, plain_text
 from assistant.core.model import MailMessage
-from assistant.core.prefixes import (
-    AUTO_REPLY_PREFIXES,
-    AUTO_REPLY_SUBJECTS,
-    CALENDAR_PREFIXES,
-    RECEIPT_PREFIXES,
-    RECEIPT_SUBJECTS,
-    normalize_subject,
-    starts_with_any,
-)
+from assistant.core.prefixes import AUTO_REPLY_PREFIXES, AUTO_REPLY_SUBJECTS, normalize_subject, starts_with_any
+from assistant.core.receipt_prefixes import RECEIPT_PREFIXES, RECEIPT_SUBJECTS
 from assistant.core.return_dates import return_date
 
 HUMAN = "human"
