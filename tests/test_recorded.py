@@ -35,8 +35,9 @@ GMAIL_REPLY = [
     b")",
 ]
 
-# Thread-Index values recorded in real Office 365 messages (../shared/corpus,
-# lhost-office365-*.eml): the conversation's first message, and a reply in it.
+# Thread-Index values recorded in real Office 365 messages (the sisimai corpus's
+# lhost-office365-*.eml), copied here so this test needs nothing outside the repository:
+# the conversation's first message, and a reply in it.
 OUTLOOK_ROOT = "AQHT8m5RiOrCDdowhU2Xf10vOxHZpw=="
 OUTLOOK_CHILD = "AQHT8m5RiOrCDdowhU2Xf10vOxHZp6RAHdDy"
 OTHER_CONVERSATION = "AQHULG7wPdM5C2MDV0uPffPI3EAuh6SwhQYp"
