@@ -19,6 +19,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import DRAFTS, SENT, TRASH
 
+from assistant.adapters.imap_answers import quoted_folder, read_list, read_status
 from assistant.config import MailSettings
 from assistant.core.headers import HEADER_FIELDS, parse_message
 from assistant.core.model import Folders, MailMessage
@@ -38,6 +39,7 @@ _FALLBACK = {
 # Whether a server lets us set our own keywords, by (host, port, username, folder).
 _KEYWORDS: dict[tuple[str, int, str, str], bool] = {}
 _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
+_STATUS_ITEMS = ("UIDVALIDITY", "UIDNEXT", "MESSAGES", "HIGHESTMODSEQ")
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in HEADER_FIELDS))
 
 
@@ -146,8 +148,25 @@ class ImapMailbox:
     def _list(self) -> list[tuple[Any, Any, Any]]:
         if self._listing is None:
             with self._errors("LIST"):
-                self._listing = list(self.client.list_folders())
+                # imaplib's own LIST, read by `read_list`; imapclient reads any unusual answer.
+                typ, lines = self.client._imap.list('""', '"*"')
+                if typ != "OK":
+                    raise IMAPClientError(f"LIST failed: {lines!r}")
+                listing = read_list(lines)
+                self._listing = listing if listing is not None else list(self.client.list_folders())
         return self._listing
+
+    def _status(self, folder: str) -> dict[bytes, int]:
+        """STATUS (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ), read by `read_status` (imapclient
+        reads any unusual answer)."""
+        with self._errors(f"STATUS of {folder}"):
+            typ, lines = self.client._imap.status(quoted_folder(folder), f"({' '.join(_STATUS_ITEMS)})")
+            if typ != "OK":
+                raise IMAPClientError(f"STATUS failed: {lines!r}")
+            status = read_status(lines)
+            if status is None:
+                status = {k.upper(): int(v) for k, v in self.client.folder_status(folder, _STATUS_ITEMS).items()}
+        return status
 
     def detect_folders(self) -> Folders:
         """Sent, Drafts and Trash by SPECIAL-USE, then by common names; config overrides."""
@@ -231,8 +250,7 @@ class ImapMailbox:
         server than EXAMINE, the usual case of a cycle where nothing changed); else, and for
         the folder already open (STATUS is not for that one), EXAMINE."""
         if self.condstore and (self._selected is None or self._selected[0] != folder):
-            with self._errors(f"STATUS of {folder}"):
-                status = self.client.folder_status(folder, ["UIDVALIDITY", "UIDNEXT", "MESSAGES", "HIGHESTMODSEQ"])
+            status = self._status(folder)
             return FolderInfo(
                 uidvalidity=int(status.get(b"UIDVALIDITY", 0)),
                 uidnext=int(status.get(b"UIDNEXT", 0)),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,13 @@ class TrackingRules:
     tz: str
     manual: frozenset[str] = frozenset()  # Message-IDs tracked by hand
     ended: tuple[tuple[str, date], ...] = ()  # (address, end day) of every mentor whose contract ends
+    # Computed with the rules, before any connection opens: not between two IMAP commands.
+    fingerprint: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        basis = [SCAN_VERSION, sorted(self.me), sorted(self.mentors), self.bcc, self.keyword, self.since.isoformat(),
+                 self.tz, sorted(self.manual), [(a, d.isoformat()) for a, d in self.ended]]  # fmt: skip
+        object.__setattr__(self, "fingerprint", hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16])
 
     @classmethod
     def of(cls, settings: Settings, *, since: date, manual: frozenset[str]) -> TrackingRules:
@@ -64,12 +71,6 @@ class TrackingRules:
     def not_mentors(self) -> frozenset[str]:
         """Addresses that are never the person a request is to: the resident's and the BCC address."""
         return self.me | ({self.bcc} if self.bcc else frozenset())
-
-    @property
-    def fingerprint(self) -> str:
-        basis = [SCAN_VERSION, sorted(self.me), sorted(self.mentors), self.bcc, self.keyword, self.since.isoformat(),
-                 self.tz, sorted(self.manual), [(a, d.isoformat()) for a, d in self.ended]]  # fmt: skip
-        return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
