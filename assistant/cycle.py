@@ -26,6 +26,7 @@ from assistant.core.relevance import Relevance
 from assistant.core.settings import Settings
 from assistant.core.state import CalendarMeta, State
 from assistant.errors import AssistantError, TempFailError, UnavailableError
+from assistant.mail_connection import KeptConnection
 from assistant.mailbox import open_mailbox
 from assistant.snapshot import read_mailbox
 from assistant.template_files import load_templates
@@ -38,6 +39,7 @@ class CycleResult:
     plan: Plan
     report: ApplyReport | None  # None for a dry run
     calendar_error: AssistantError | None = None  # the calendar part failed; the mail part was done
+    state: State | None = None  # the state as saved (None for a dry run): the daemon reads it, not the file
 
 
 def tracking_since(settings: Settings, state: State, *, now: datetime) -> date:
@@ -87,16 +89,21 @@ def _open_calendar(
     return store, snapshot, meta
 
 
-def run_cycle(config: Config, *, now: datetime, dry_run: bool = False) -> CycleResult:
-    """Run one full cycle. A dry run reads everything, writes nothing, and returns the plan."""
+def run_cycle(
+    config: Config, *, now: datetime, dry_run: bool = False, connection: KeptConnection | None = None
+) -> CycleResult:
+    """Run one full cycle. A dry run reads everything, writes nothing, and returns the plan.
+    With `connection` (the daemon's), the IMAP login of the last cycle is used again."""
     store = Store(config.state_path)
     if dry_run:
-        return _cycle(config, store.read(), None, now=now)
+        return _cycle(config, store.read(), None, now=now, connection=connection)
     with store.locked() as session:
-        return _cycle(config, session.state, session, now=now)
+        return _cycle(config, session.state, session, now=now, connection=connection)
 
 
-def _cycle(config: Config, state: State, session: StoreSession | None, *, now: datetime) -> CycleResult:
+def _cycle(
+    config: Config, state: State, session: StoreSession | None, *, now: datetime, connection: KeptConnection | None
+) -> CycleResult:
     settings = config.settings
     if session is not None and state.meta.first_run is None:
         state = replace(state, meta=replace(state.meta, first_run=now))
@@ -105,7 +112,7 @@ def _cycle(config: Config, state: State, session: StoreSession | None, *, now: d
     relevance = Relevance.build(settings, state, since=since)
     calendar: CalendarStore | None = None
     calendar_error: AssistantError | None = None
-    with open_mailbox(config) as mailbox:
+    with open_mailbox(config) if connection is None else connection.borrow(config) as mailbox:
         try:
             snapshot, cache = read_mailbox(mailbox, relevance, state, settings=settings, now=now)
             meta = replace(state.meta, scan_fingerprint=cache.fingerprint, evidence=cache.evidence)
@@ -136,7 +143,7 @@ def _cycle(config: Config, state: State, session: StoreSession | None, *, now: d
                 advanced = advance_token(calendar, session.state.calendar, meta.calendar)
                 session.state = replace(session.state, meta=replace(meta, calendar=advanced))
                 session.save()
-            return CycleResult(plan, report, calendar_error)
+            return CycleResult(plan, report, calendar_error, session.state)
         finally:
             if calendar is not None:
                 calendar.close()

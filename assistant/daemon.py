@@ -24,10 +24,11 @@ from assistant import clock
 from assistant.adapters.store import Store
 from assistant.config import Config, load_config
 from assistant.core.schedule import next_wake
-from assistant.core.state import WAITING_STATES, RequestState
+from assistant.core.state import WAITING_STATES, RequestState, State
 from assistant.cycle import run_cycle
 from assistant.errors import EX_OK, EX_TEMPFAIL, AssistantError, ConfigError, TempFailError, UnavailableError
 from assistant.idle import IdleWatcher, backoff_delays
+from assistant.mail_connection import KeptConnection
 from assistant.sd_notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Daemon:
         self.ready = False
         self.cycle_started: float | None = None
         self.watchers: list[IdleWatcher] = []
+        self.connection = KeptConnection()  # the cycles' IMAP login, kept from one to the next
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ events
@@ -109,10 +111,11 @@ class Daemon:
                 now = clock.now()
                 try:
                     self.cycle_started = asyncio.get_running_loop().time()
-                    result = await asyncio.to_thread(run_cycle, self.config, now=now)
+                    result = await asyncio.to_thread(run_cycle, self.config, now=now, connection=self.connection)
                     delays = backoff_delays(first=5.0, cap=600.0)
-                    self._report(result.report, now)
-                    wait_until = self._next_wake(now)
+                    state = result.state if result.state is not None else Store(self.config.state_path).read()
+                    self._report(result.report, state, now)
+                    wait_until = self._next_wake(state, now)
                 except (TempFailError, UnavailableError) as exc:
                     delay = next(delays)
                     log.warning("Cycle failed (%s); retrying in %.0f s", exc, delay)
@@ -129,6 +132,7 @@ class Daemon:
         finally:
             watchdog.cancel()
             await asyncio.to_thread(self._stop_watchers)
+            await asyncio.to_thread(self.connection.close)
             log.info("mentor-assistant stopped")
         return EX_OK
 
@@ -140,15 +144,15 @@ class Daemon:
             log.error("The new configuration is invalid; keeping the old one. %s", exc)
             return
         log.info("Configuration reloaded from %s", self.config_path)
+        self.connection.close()  # the next cycle logs in with the new settings
         self._start_watchers()
 
-    def _report(self, report: object, now: datetime) -> None:
+    def _report(self, report: object, state: State, now: datetime) -> None:
         done = getattr(report, "done", [])
         for line in done:
             log.info("%s", line)
         for line in getattr(report, "notes", []):
             log.warning("%s", line)
-        state = Store(self.config.state_path).read()
         waiting = sum(1 for r in state.requests.values() if r.state in WAITING_STATES)
         drafted = sum(1 for r in state.requests.values() if r.state == RequestState.DRAFTED)
         status = f"{waiting} request(s) waiting, {drafted} draft(s) for you to review; last cycle {now:%H:%M}"
@@ -158,8 +162,7 @@ class Daemon:
         else:
             self.notifier.status(status)
 
-    def _next_wake(self, now: datetime) -> datetime:
-        state = Store(self.config.state_path).read()
+    def _next_wake(self, state: State, now: datetime) -> datetime:
         candidates = [now + CALENDAR_PULL if self.config.calendar else now + timedelta(hours=1)]
         if not self._idle_working():
             candidates.append(now + self.config.mail.poll_interval)

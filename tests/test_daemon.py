@@ -247,3 +247,37 @@ def test_journal_lines_carry_priorities_and_no_timestamps(tmp_path):
     (line,) = [ln for ln in done.stderr.splitlines() if "other users" in ln]
     assert line.startswith("<4>assistant.adapters.secrets: ")
     assert not any(ch.isdigit() for ch in line[3:8])  # no timestamp of our own
+
+
+def test_the_daemons_cycles_share_one_login(mail_user, tmp_path):
+    """A reply wakes a cycle that does not log in again: the IDLE connection and one kept
+    connection for the cycles, however many cycles run."""
+    from datetime import datetime
+
+    from tests.conftest import make_message
+
+    config = idle_config(mail_user, tmp_path)
+    server_log = mail_user.server.base / "dovecot.log"
+
+    def logins() -> int:
+        return server_log.read_text().count(f"Login: user=<{mail_user.username}>")
+
+    before = logins()
+    daemon = start_with(config)
+    log = Tail(daemon)
+    try:
+        log.wait_for("Listening for new mail in INBOX")
+        at = log.wait_for("Scan:")
+        for i in range(3):
+            now = datetime.now().astimezone()
+            mail_user.append("INBOX", make_message(sender=f"someone{i}@example.org", to=[mail_user.username],
+                             subject=f"Note {i}", when=now, message_id=f"<note{i}@example.org>"), when=now)  # fmt: skip
+            at = log.wait_for("Scan:", after=at + 1)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=15)
+        assert daemon.returncode == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    # 4 cycles; 3 logins were the appends above.
+    assert logins() - before - 3 == 2, log.text

@@ -6,6 +6,7 @@ the one command. Library and socket errors are mapped into `assistant.errors`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -125,6 +126,35 @@ class ImapMailbox:
 
     def close(self) -> None:
         _close_quietly(self.client)
+
+    def answers_within(self, seconds: float) -> bool:
+        """Whether the connection still answers (a NOOP, waited for `seconds` at most)."""
+        sock = self.client.socket()
+        before = sock.gettimeout()
+        try:
+            sock.settimeout(seconds)
+            self.client.noop()
+            return True
+        except (OSError, IMAPClientError):
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(before)
+
+    def end_cycle(self) -> bool:
+        """Leave the connection as a fresh login would be, for the next cycle: no folder
+        open (UNSELECT; never CLOSE, which would expunge what the resident marked deleted)
+        and LIST asked again. False when that cannot be done: the caller closes it then."""
+        self._listing = None
+        if self._selected is not None:
+            if b"UNSELECT" not in self.client.capabilities():
+                return False
+            try:
+                self.client.unselect_folder()
+            except (OSError, IMAPClientError):
+                return False
+            self._selected = None
+        return True
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:

@@ -204,11 +204,13 @@ def start_dovecot(
     extra_mailboxes: tuple[str, ...] = (),
     special_use: bool = True,
     tls: tuple[bytes, bytes] | None = None,
+    capabilities: str | None = None,
 ) -> DovecotServer:
     """Start Dovecot on a free loopback port and wait until it accepts connections.
 
     With `tls` (certificate chain and key, PEM), the plain port offers STARTTLS and a
-    second port speaks implicit TLS.
+    second port speaks implicit TLS. `capabilities` replaces what it announces after
+    login (`imap_capability`), to play a server that lacks an extension.
     """
     base = Path(tempfile.mkdtemp(prefix="ma-dovecot-"))
     # The mail uid must be able to enter every directory above its home.
@@ -251,6 +253,8 @@ def start_dovecot(
     if not special_use:
         for line in ("special_use = \\Drafts", "special_use = \\Sent", "special_use = \\Trash", "special_use = \\Junk"):
             conf_text = conf_text.replace(line, "")
+    if capabilities is not None:
+        conf_text += f"imap_capability = {capabilities}\n"
     conf = base / "dovecot.conf"
     conf.write_text(conf_text)
     # Dovecot daemonizes and keeps our stdout/stderr open: never hand it a pipe.
