@@ -9,6 +9,7 @@ from the returned headers, so the report can be tied to the request it is about.
 from __future__ import annotations
 
 import email
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class DeliveryReport:
     how: str  # which reading found it, for `why`
 
 
+@functools.lru_cache(maxsize=64)  # asked of the same message several times a cycle, and every cycle
 def parse_delivery_report(raw: bytes, *, heuristics: bool = True) -> DeliveryReport | None:
     """Read a delivery report; None when `raw` is not one. Never raises.
 

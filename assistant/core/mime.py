@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import functools
 import html
 import re
 from email.message import Message
@@ -26,6 +27,7 @@ def _decode(part: Message) -> str:
     return payload.decode("cp1252", errors="replace")
 
 
+@functools.lru_cache(maxsize=64)  # asked of the same message several times a cycle, and every cycle
 def plain_text(raw: bytes) -> str:
     """The first text/plain part (or text/html turned into text), CRLF as LF."""
     try:
@@ -56,6 +58,7 @@ def header_of(raw: bytes, name: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=64)  # asked of the same message several times a cycle, and every cycle
 def calendar_method(raw: bytes) -> str:
     """The METHOD of a text/calendar part ("REQUEST", "REPLY"…), upper-case, or ""."""
     try:

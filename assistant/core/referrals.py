@@ -7,6 +7,7 @@ kept as the suggested person's name.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from mailparser_reply import EmailReplyParser
@@ -20,6 +21,7 @@ _ATTRIBUTION = re.compile(r"^\s*(On .{0,200} wrote:|-----Original Message-----|F
 MAX_TEXT = 20_000  # a reply's own words come first; the parser's regexes are slow on megabytes
 
 
+@functools.lru_cache(maxsize=64)  # asked of the same message several times a cycle, and every cycle
 def own_text(text: str) -> str:
     """The reply without the quoted original and the signature."""
     text = "\n".join(line[:1000] for line in text[:MAX_TEXT].splitlines())
