@@ -60,6 +60,14 @@ def config_text(user: MailUser, tmp: Path, *, idle: bool, calendar_url: str = ""
 # --------------------------------------------------------------------------- 1. latency
 
 
+# Dovecot tells an IDLE session of a change through a timer that gathers changes for 0.5 s
+# from the first one it sees. Each reply is appended to a server that has been quiet for
+# longer than that, as a real reply (minutes apart) is: else the previous reply's activity
+# (our cycle, the watchers' own syncs) leaves each session's timer at another point, and
+# which session hears first is decided by that.
+QUIET = 1.5
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile: with 50 values, p99 is the slowest one."""
     ordered = sorted(values)
@@ -125,7 +133,7 @@ def bench_latency(server, count: int = 50) -> None:
                 into.append(bare_seen[before] - t0)
             if len(twin_seen) > before_twin:
                 twin.append(twin_seen[before_twin] - t0)
-            time.sleep(0.3)
+            time.sleep(QUIET)
             return seen if seen is not None else float("nan")
 
         threads = [threading.Thread(target=bare_idle, args=(seen,)) for seen in (bare_seen, twin_seen)]
@@ -772,6 +780,9 @@ def write_report(command: str, started: datetime, *, partial: bool) -> None:
         table = [line for line in lines[start + 2 : end] if line.split(" | ")[0] not in names] + rows
         note = f"Rows updated {where}, with `{command}`."
         head = [line for line in lines[:start] if not line.startswith("Rows updated")]
+        while head and not head[-1].strip():
+            head.pop()
+        head.append("")
         rest = lines[end:]
         if rest and rest[0].strip():
             rest = ["", *rest]  # a table ends at a blank line, or the text below joins it
