@@ -417,8 +417,12 @@ def bench_scale(sizes: list[int], repeats: int = 5) -> None:
     for total, (floor, figures, floor_cycle, _floor_bytes) in per_size.items():
         size = f"{total // 1000}k"
         first = figures["first"]["seconds"]
+        # The goal is for 10k and 100k: at 1k a first cycle's fixed costs (login, folders, the
+        # state written) weigh against a 0.1 s fetch.
+        goal = total >= 10_000
         record(f"first scan of {size}", f"{first:.2f} s vs protocol floor {floor:.2f} s = {first / floor:.2f}×",
-               "≤ 1.5× the floor", first <= 1.5 * floor)  # fmt: skip
+               "≤ 1.5× the floor" if goal else "(measured; the goal is for 10k and 100k)",
+               first <= 1.5 * floor if goal else None)  # fmt: skip
         again = min(figures["again"], key=lambda r: r["span"])
         ratio, flat = again["span"] / floor_cycle, again["bytes"] / max(1, small_bytes)
         record(f"no-change cycle at {size}",
