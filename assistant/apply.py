@@ -17,6 +17,7 @@ from assistant.adapters.caldav import CalendarStore, PreconditionFailed
 from assistant.adapters.store import StoreSession
 from assistant.core.calendar import content_hash, significant_hash
 from assistant.core.draft import draft_fingerprint
+from assistant.core.flags import FLAGGED
 from assistant.core.model import flags_untouched
 from assistant.core.plan import (
     Action,
@@ -102,6 +103,14 @@ def _put_calendar(session: StoreSession, uid: str, record: CalendarRecord | None
     session.state = replace(session.state, calendar=records)
 
 
+def _flag_not_set(session: StoreSession, action: AddFlags) -> None:
+    """Our flag could not be set: the record must not say it is on, or the next cycle would
+    take its absence for the resident removing it, and never flag the request again."""
+    record = session.state.requests.get(action.request_id)
+    if FLAGGED in action.flags and record is not None and record.flagged_by_us:
+        _put_request(session, replace(record, flagged_by_us=False))
+
+
 def _send_digest(
     action: SendDigest, session: StoreSession, send: Callable[[bytes], None] | None, report: ApplyReport
 ) -> None:
@@ -133,7 +142,11 @@ def _apply_one(
     if mailbox is None:
         raise TempFailError("the mailbox is not reachable")
     if isinstance(action, AddFlags):
-        mailbox.add_flags(action.folder, action.uid, action.flags)
+        try:
+            mailbox.add_flags(action.folder, action.uid, action.flags)
+        except TempFailError:
+            _flag_not_set(session, action)
+            raise
         report.writes += 1
     elif isinstance(action, RemoveFlags):
         mailbox.remove_flags(action.folder, action.uid, action.flags)

@@ -126,6 +126,14 @@ class Daemon:
                 except AssistantError as exc:
                     log.error("Cycle failed: %s", exc)
                     wait_until = clock.now() + self.config.mail.poll_interval
+                except Exception:
+                    # Something nothing foresaw (a server's odd answer, a bug): logged with its
+                    # traceback and retried like a temporary failure, never a crash loop. A
+                    # cycle is safe to run again: its intent was saved before any write.
+                    delay = next(delays)
+                    log.exception("Cycle failed unexpectedly; retrying in %.0f s", delay)
+                    self.notifier.status(f"Retrying in {delay:.0f} s after an unexpected error")
+                    wait_until = clock.now() + timedelta(seconds=delay)
                 finally:
                     self.cycle_started = None
                 await self._sleep_until(wait_until)

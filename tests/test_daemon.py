@@ -281,3 +281,37 @@ def test_the_daemons_cycles_share_one_login(mail_user, tmp_path):
             daemon.kill()
     # 4 cycles; 3 logins were the appends above.
     assert logins() - before - 3 == 2, log.text
+
+
+def test_an_unexpected_error_in_a_cycle_is_logged_and_retried_not_a_crash(mail_user, tmp_path, monkeypatch, caplog):
+    """A cycle that fails in a way nothing foresaw is logged with its traceback and run again
+    after a backoff; the daemon keeps running (systemd would otherwise restart it in a loop)."""
+    import asyncio
+
+    from assistant import daemon as daemon_module
+    from assistant.config import load_config
+    from assistant.cycle import run_cycle
+
+    config_path = write_config(tmp_path / "config.toml", user=mail_user, calendar=None)
+    config = load_config(config_path)
+    runner = daemon_module.Daemon(config_path, config)
+    calls: list[str] = []
+
+    def flaky(cfg, *, now, connection=None):
+        calls.append("cycle")
+        if len(calls) == 1:
+            raise RuntimeError("an answer nothing foresaw")
+        result = run_cycle(cfg, now=now, connection=connection)
+        runner.stop.set()
+        return result
+
+    def quick_backoff(first: float = 0, cap: float = 0):
+        while True:
+            yield 0.2
+
+    monkeypatch.setattr(daemon_module, "run_cycle", flaky)
+    monkeypatch.setattr(daemon_module, "backoff_delays", quick_backoff)
+    with caplog.at_level("ERROR"):
+        assert asyncio.run(asyncio.wait_for(runner.run(), timeout=30)) == 0
+    assert calls == ["cycle", "cycle"]
+    assert "Cycle failed unexpectedly" in caplog.text and "an answer nothing foresaw" in caplog.text

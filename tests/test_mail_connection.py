@@ -130,3 +130,37 @@ def test_an_old_connection_or_other_settings_log_in_again(server, tmp_path, monk
         box.detect_folders()
     kept.close()
     assert kept.logins == 3
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept", "fresh"])
+def test_a_flag_lost_with_the_connection_is_set_next_cycle_not_taken_for_the_residents_unflag(
+    mail_user, tmp_path, monkeypatch, kept
+):
+    """The server drops the connection right after our draft is written: the flag on the
+    request fails with it. It is not the resident removing our flag: the next cycle sets it."""
+    from assistant.adapters import imap as imap_module
+    from assistant.cycle import run_cycle
+    from tests.test_end_to_end import NOW, seed
+
+    seed(mail_user)
+    config = load_config(write_config(tmp_path / "config.toml", user=mail_user, calendar=None))
+    connection = KeptConnection() if kept else None
+    real = imap_module.ImapMailbox.append
+
+    def append_then_drop(self, folder, raw, flags, when):
+        uid = real(self, folder, raw, flags, when)
+        mail_user.server.kill_imap_processes()
+        return uid
+
+    monkeypatch.setattr(imap_module.ImapMailbox, "append", append_then_drop)
+    first = run_cycle(config, now=NOW, connection=connection)
+    assert first.report is not None and any("\\Flagged" in f for f in first.report.failed), first.report
+    monkeypatch.setattr(imap_module.ImapMailbox, "append", real)
+    run_cycle(config, now=NOW + timedelta(minutes=1), connection=connection)
+    if connection is not None:
+        connection.close()
+    sent = mail_user.messages("Sent").values()
+    flags = next(m[b"FLAGS"] for m in sent if b"<req-b@example.edu>" in m[b"BODY[]"])
+    assert b"\\Flagged" in flags and b"$MentorNoFlag" not in flags, flags
+    drafts = [m for m in mail_user.messages("Drafts").values() if b"rpatel@" in m[b"BODY[]"]]
+    assert len(drafts) == 1

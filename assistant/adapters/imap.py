@@ -39,6 +39,7 @@ _FALLBACK = {
 }
 # Whether a server lets us set our own keywords, by (host, port, username, folder).
 _KEYWORDS: dict[tuple[str, int, str, str], bool] = {}
+_UNNAMEABLE: set[bytes] = set()  # folder names already warned about, once per process
 _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
 _STATUS_ITEMS = ("UIDVALIDITY", "UIDNEXT", "MESSAGES", "HIGHESTMODSEQ")
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in HEADER_FIELDS))
@@ -164,6 +165,8 @@ class ImapMailbox:
             raise TempFailError(f"IMAP {what} timed out: {exc}") from None
         except (OSError, IMAPClientError) as exc:
             raise TempFailError(f"IMAP {what} failed: {exc}") from None
+        except ValueError as exc:  # an answer imapclient cannot read (a name that does not decode…)
+            raise TempFailError(f"IMAP {what}: the server's answer could not be read: {exc}") from None
 
     def _select(self, folder: str, *, readonly: bool, force: bool = False) -> dict[bytes, Any]:
         if not force and self._selected == (folder, readonly):
@@ -182,7 +185,16 @@ class ImapMailbox:
                 typ, lines = self.client._imap.list('""', '"*"')
                 if typ != "OK":
                     raise IMAPClientError(f"LIST failed: {lines!r}")
-                listing = read_list(lines)
+                skipped: list[bytes] = []
+                listing = read_list(lines, skipped)
+                for raw in skipped:
+                    if raw not in _UNNAMEABLE:
+                        _UNNAMEABLE.add(raw)
+                        log.warning(
+                            "The folder %r has a name that is not valid IMAP (modified UTF-7); it is left "
+                            "out: rename it in your mail client to have it searched",
+                            raw,
+                        )
                 self._listing = listing if listing is not None else list(self.client.list_folders())
         return self._listing
 

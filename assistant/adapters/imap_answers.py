@@ -32,8 +32,14 @@ def quoted_folder(name: str) -> bytes:
     return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
 
 
-def read_list(lines: list[Any]) -> list[tuple[tuple[bytes, ...], bytes | None, str]] | None:
-    """LIST answer lines as (flags, delimiter, name) like imapclient's `list_folders`, or None."""
+def read_list(
+    lines: list[Any], skipped: list[bytes] | None = None
+) -> list[tuple[tuple[bytes, ...], bytes | None, str]] | None:
+    """LIST answer lines as (flags, delimiter, name) like imapclient's `list_folders`, or None.
+
+    A name that is not valid modified UTF-7 (made by a client that skipped the encoding) is
+    left out and put in `skipped`: no command could name it, and imapclient would fail on
+    the whole answer."""
     out: list[tuple[tuple[bytes, ...], bytes | None, str]] = []
     for line in lines:
         if line in (b"", None):
@@ -55,7 +61,9 @@ def read_list(lines: list[Any]) -> list[tuple[tuple[bytes, ...], bytes | None, s
         try:
             name = decode_utf7(raw) if b"&" in raw else raw.decode("ascii")
         except UnicodeDecodeError:
-            return None  # a broken name: imapclient says what is wrong
+            if skipped is not None:
+                skipped.append(raw)
+            continue
         out.append((tuple(flags.split(b" ")) if flags else (), delimiter and _UNQUOTE.sub(rb"\1", delimiter), name))
     return out
 
