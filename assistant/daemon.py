@@ -3,8 +3,8 @@
 It wakes on: new mail (an IDLE watcher per watched folder, each in its own thread), the
 next time-based event (`core.schedule.next_wake`), a CalDAV read-back every 15 minutes,
 `poll_interval` where IDLE is missing or disabled, and SIGHUP (reload the config; an
-invalid one keeps the old). Waits are sliced into short monotonic sleeps checked against
-the wall clock, so a laptop waking from sleep catches up at once. SIGTERM or SIGINT
+invalid one keeps the old). Waits are sliced into monotonic sleeps of a minute at most, checked against
+the wall clock, so a laptop waking from sleep catches up within a minute. SIGTERM or SIGINT
 finish the current step, close the connections and exit 0. One daemon per state file.
 Under systemd: READY=1 after the first good cycle, readable STATUS= lines, and WATCHDOG=1
 only while cycles keep completing.
@@ -34,7 +34,10 @@ from assistant.sd_notify import Notifier
 log = logging.getLogger(__name__)
 
 CALENDAR_PULL = timedelta(minutes=15)
-SLICE = 15.0  # longest single sleep: the wall clock is checked at least this often
+# Longest single sleep: the wall clock is checked at least this often, so a laptop waking
+# from sleep (the monotonic clock stops meanwhile) catches up within a minute. Each wake-up
+# of an idle daemon costs CPU; a reply wakes it at once anyway.
+SLICE = 60.0
 CYCLE_HUNG_AFTER = 600.0  # no watchdog pings while one cycle runs longer than this
 
 

@@ -2,9 +2,10 @@
 
 imapclient is blocking and not thread-safe, so each watcher owns its connection in its
 own thread and only ever calls back with "something happened". The watcher re-IDLEs at
-least every 9 minutes (servers drop IDLE after 30), waits in `idle_check` 30 s at a time
-(stopping shuts its socket, so it stops at once), and takes an `idle_check` that comes back empty long before
-its timeout as a dead connection (imapclient issue #565). Any failure drops the
+least every 9 minutes (servers drop IDLE after 30) and waits in `idle_check` until then:
+it wakes for the server's news, its keep-alives and the re-IDLE, nothing else (stopping
+shuts its socket, so it stops at once). An `idle_check` that comes back empty long before
+its timeout is a dead connection (imapclient issue #565). Any failure drops the
 connection; it reconnects with jittered, capped exponential backoff and then wakes the
 daemon, whose incremental scan catches up on whatever arrived meanwhile.
 """
@@ -27,9 +28,7 @@ from assistant.config import MailSettings
 log = logging.getLogger(__name__)
 
 REIDLE_AFTER = 9 * 60.0
-# How long one idle_check waits. Long, for an idle daemon that costs nothing: stop() wakes it
-# at once by shutting the connection's socket.
-CHECK_EVERY = 30.0
+QUICK_EMPTY = 3.0  # an idle_check that returns nothing sooner than this, three times: the connection is gone
 BACKOFF_FIRST = 1.0
 BACKOFF_CAP = 300.0
 
@@ -119,14 +118,15 @@ class IdleWatcher:
             started = time.monotonic()
             quick_empties = 0
             try:
-                while not self.stopped.is_set() and time.monotonic() - started < REIDLE_AFTER:
+                while not self.stopped.is_set() and (left := REIDLE_AFTER - (time.monotonic() - started)) > 0:
                     before = time.monotonic()
-                    responses = client.idle_check(timeout=CHECK_EVERY)
+                    # One wait until the re-IDLE: every wake-up of an idle daemon costs CPU.
+                    responses = client.idle_check(timeout=left)
                     if responses:
                         if any(r[1] in (b"EXISTS", b"RECENT", b"FETCH", b"EXPUNGE") for r in responses if len(r) > 1):
                             self.on_change(self.folder)
                         continue
-                    if time.monotonic() - before < CHECK_EVERY / 10:
+                    if time.monotonic() - before < min(QUICK_EMPTY, left / 2):
                         quick_empties += 1
                         if quick_empties >= 3:
                             raise ConnectionError("the server closed the IDLE connection")
