@@ -799,7 +799,10 @@ def write_report(command: str, started: datetime, *, partial: bool) -> None:
         end = below.index("| benchmark | figure | goal | |") + 2
         while end < len(below) and below[end].startswith("| "):
             end += 1
-        lines += below[end:]
+        rest = below[end:]
+        while rest and not rest[0].strip():
+            rest = rest[1:]
+        lines += rest
     path.write_text("\n".join(lines).rstrip("\n") + "\n")
 
 
