@@ -74,10 +74,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(len(ordered) * q) - 1)]
 
 
-def bench_latency(server, count: int = 50) -> None:
-    print("1. Reply latency", flush=True)
-    user = MailUser(server, "latency@example.edu")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+def requests_waiting(user: MailUser, count: int, *, prefix: str) -> Path:
+    """`count` requests to mentors sent 15 days ago (a follow-up is due for each); the config."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     sent = datetime.now().astimezone() - timedelta(days=15)
     for i in range(count):
         user.append("Sent", make_message(sender=user.username, to=[f"m{i}@hospital.org"], subject=f"Request {i}",
@@ -85,6 +84,13 @@ def bench_latency(server, count: int = 50) -> None:
     config = tmp / "config.toml"
     config.write_text(config_text(user, tmp, idle=True))
     config.chmod(0o600)
+    return config
+
+
+def bench_latency(server, count: int = 50) -> None:
+    print("1. Reply latency", flush=True)
+    user = MailUser(server, "latency@example.edu")
+    config = requests_waiting(user, count, prefix="bench-latency-")
     env = {k: v for k, v in os.environ.items() if k != "MENTOR_ASSISTANT_NOW"}
     daemon = subprocess.Popen([sys.executable, "-m", "assistant", "--config", str(config), "run"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
@@ -155,7 +161,7 @@ def bench_latency(server, count: int = 50) -> None:
         daemon.terminate()
         daemon.wait(20)
         if not peer_note:
-            peer = ImapfilterWatcher(tmp, port=server.port, username=user.username, password=PASSWORD)
+            peer = ImapfilterWatcher(config.parent, port=server.port, username=user.username, password=PASSWORD)
             if not peer.wait_ready():
                 peer_note = f"imapfilter did not start ({peer.log_tail() or 'no output'}); skipped"
         if peer is not None and not peer_note:
@@ -204,14 +210,7 @@ def bench_reply_cycle(server, count: int = 50, replies: int = 20) -> None:
     from assistant.mail_connection import KeptConnection
 
     user = MailUser(server, "reply-cycle@example.edu")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-reply-cycle-"))
-    sent = datetime.now().astimezone() - timedelta(days=15)
-    for i in range(count):
-        user.append("Sent", make_message(sender=user.username, to=[f"m{i}@hospital.org"], subject=f"Request {i}",
-                    when=sent, message_id=f"<req{i}@example.edu>"), when=sent)  # fmt: skip
-    path = tmp / "config.toml"
-    path.write_text(config_text(user, tmp, idle=True))
-    config = load_config(path)
+    config = load_config(requests_waiting(user, count, prefix="bench-reply-cycle-"))
     kept = KeptConnection()
     run_cycle(config, now=datetime.now().astimezone(), connection=kept)  # the drafts
     seconds = []
