@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import logging
 import signal
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +39,7 @@ CALENDAR_PULL = timedelta(minutes=15)
 # from sleep (the monotonic clock stops meanwhile) catches up within a minute. Each wake-up
 # of an idle daemon costs CPU; a reply wakes it at once anyway.
 SLICE = 60.0
+SLEEP_GAP = 30.0  # seconds the wall clock ran ahead of the monotonic one: the computer slept
 CYCLE_HUNG_AFTER = 600.0  # no watchdog pings while one cycle runs longer than this
 
 
@@ -185,13 +187,27 @@ class Daemon:
         return min(candidates)
 
     async def _sleep_until(self, moment: datetime) -> None:
-        """Until `moment` (wall clock), a wake-up, or stop, whichever first."""
+        """Until `moment` (wall clock), a wake-up, or stop, whichever first. After the
+        computer slept, the connections are made afresh and a cycle runs at once."""
         while not self.stop.is_set() and not self.wake.is_set():
-            remaining = (moment - clock.now()).total_seconds()
+            started, timer = clock.now(), time.monotonic()
+            remaining = (moment - started).total_seconds()
             if remaining <= 0:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=min(remaining, SLICE))
+            # The monotonic clock stands still while the computer sleeps; the wall clock does not.
+            slept = (clock.now() - started).total_seconds() - (time.monotonic() - timer)
+            if slept > SLEEP_GAP:
+                await self._after_sleep(slept)
+                return
+
+    async def _after_sleep(self, slept: float) -> None:
+        """The computer slept: the server has most likely dropped our connections without a
+        word reaching us, so an IDLE connection would hear nothing until its re-IDLE."""
+        log.info("The computer slept for about %.0f s; connecting again", slept)
+        await asyncio.to_thread(self._start_watchers)  # the old ones' sockets are shut, not waited on
+        await asyncio.to_thread(self.connection.close)
 
     async def _watchdog(self) -> None:
         interval = self.notifier.watchdog_seconds

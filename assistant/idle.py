@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.adapters import secrets
-from assistant.adapters.imap import ImapMailbox
+from assistant.adapters.imap import LOGOUT_WAIT, ImapMailbox
 from assistant.config import MailSettings
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class IdleWatcher:
             finally:
                 self._client = None
                 if mailbox is not None:
-                    mailbox.close()
+                    mailbox.close(wait=LOGOUT_WAIT)  # it may be dead: not waited on for the read timeout
 
     def _idle(self, mailbox: ImapMailbox) -> None:
         client = mailbox.client
@@ -117,21 +117,20 @@ class IdleWatcher:
             log.debug("Listening for new mail in %s (IDLE)", self.folder)
             started = time.monotonic()
             quick_empties = 0
-            try:
-                while not self.stopped.is_set() and (left := REIDLE_AFTER - (time.monotonic() - started)) > 0:
-                    before = time.monotonic()
-                    # One wait until the re-IDLE: every wake-up of an idle daemon costs CPU.
-                    responses = client.idle_check(timeout=left)
-                    if responses:
-                        if any(r[1] in (b"EXISTS", b"RECENT", b"FETCH", b"EXPUNGE") for r in responses if len(r) > 1):
-                            self.on_change(self.folder)
-                        continue
-                    if time.monotonic() - before < min(QUICK_EMPTY, left / 2):
-                        quick_empties += 1
-                        if quick_empties >= 3:
-                            raise ConnectionError("the server closed the IDLE connection")
-                    else:
-                        quick_empties = 0
-            finally:
-                if not self.stopped.is_set():
-                    client.idle_done()
+            while not self.stopped.is_set() and (left := REIDLE_AFTER - (time.monotonic() - started)) > 0:
+                before = time.monotonic()
+                # One wait until the re-IDLE: every wake-up of an idle daemon costs CPU.
+                responses = client.idle_check(timeout=left)
+                if responses:
+                    if any(r[1] in (b"EXISTS", b"RECENT", b"FETCH", b"EXPUNGE") for r in responses if len(r) > 1):
+                        self.on_change(self.folder)
+                    continue
+                if time.monotonic() - before < min(QUICK_EMPTY, left / 2):
+                    quick_empties += 1
+                    if quick_empties >= 3:
+                        raise ConnectionError("the server closed the IDLE connection")
+                else:
+                    quick_empties = 0
+            # DONE only on a live connection: after a failure it could wait the full read timeout.
+            if not self.stopped.is_set():
+                client.idle_done()

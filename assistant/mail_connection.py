@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from assistant.adapters import secrets
-from assistant.adapters.imap import ImapMailbox
+from assistant.adapters.imap import LOGOUT_WAIT, ImapMailbox
 from assistant.config import Config, MailSettings
 from assistant.mailbox import Mailbox
 
@@ -52,12 +52,12 @@ class KeptConnection:
                 self._box, self._settings = box, config.mail
                 self._last_used = (time.monotonic(), time.time())
             else:
-                box.close()
+                box.close(wait=LOGOUT_WAIT)
 
     def close(self) -> None:
-        """Log out (the daemon stops, or its settings changed)."""
+        """Log out (the daemon stops, its settings changed, or the computer slept)."""
         if self._box is not None:
-            self._box.close()
+            self._box.close(wait=LOGOUT_WAIT)
             self._box = None
 
     def _take(self, settings: MailSettings) -> ImapMailbox:
@@ -70,7 +70,7 @@ class KeptConnection:
                 return box
             why = "too old" if not fresh else "for other settings" if not same else "gone"
             log.debug("Logging in again (the kept connection is %s)", why)
-            box.close()
+            box.close(wait=LOGOUT_WAIT)
         self.logins += 1
         return ImapMailbox.connect(settings, secrets.resolve(settings.secret, username=settings.username,
                                                              host=settings.host))  # fmt: skip

@@ -31,6 +31,7 @@ from assistant.mailbox import FolderInfo
 log = logging.getLogger(__name__)
 
 BATCH = 500
+LOGOUT_WAIT = 2.0  # seconds; a connection that may be dead is not waited on for the full read timeout
 BODY_CAP = 256 * 1024
 _FALLBACK = {
     SENT: ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent", "INBOX/Sent"),
@@ -125,7 +126,13 @@ class ImapMailbox:
             raise UnavailableError(f"login to {server} failed: {exc}", server=server) from None
         return cls(client, settings)
 
-    def close(self) -> None:
+    def close(self, wait: float | None = None) -> None:
+        """Log out. With `wait`, wait that long at most for the server's answer: a
+        connection that may be dead (a laptop that slept, another network) is not waited
+        on for the full read timeout."""
+        if wait is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                self.client.socket().settimeout(wait)
         _close_quietly(self.client)
 
     def answers_within(self, seconds: float) -> bool:
