@@ -346,7 +346,10 @@ class DigestProxy:
         self.server.shutdown()
 
 
-def test_a_server_that_wants_digest_gets_it_after_the_basic_credentials_are_refused(server, mail_user, tmp_path):
+def test_a_server_that_wants_digest_gets_it_after_the_basic_credentials_are_refused(mail_user, tmp_path):
+    from assistant.demo.servers.caldav_servers import start_radicale
+
+    server = start_radicale()  # its own: the calendars it gets are not the shared servers'
     proxy = DigestProxy(server.url, "alex", "s3cret")
     try:
         config = write_config(tmp_path / "config.toml", user=mail_user, calendar=server, cal_user="alex", goals=GOALS,
@@ -369,3 +372,4 @@ def test_a_server_that_wants_digest_gets_it_after_the_basic_credentials_are_refu
         assert code == 69 and "calendar: the CalDAV server refused" in out, out
     finally:
         proxy.stop()
+        server.stop()
