@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.adapters import secrets
-from assistant.adapters.imap import LOGOUT_WAIT, ImapMailbox
+from assistant.adapters.imap import ImapMailbox
+from assistant.adapters.imap_login import LOGOUT_WAIT
 from assistant.config import MailSettings
 
 log = logging.getLogger(__name__)

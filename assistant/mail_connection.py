@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from assistant.adapters import secrets
-from assistant.adapters.imap import LOGOUT_WAIT, ImapMailbox
+from assistant.adapters.imap import ImapMailbox
+from assistant.adapters.imap_login import LOGOUT_WAIT
 from assistant.config import Config, MailSettings
 from assistant.mailbox import Mailbox
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from imapclient.response_parser import parse_fetch_response
 
-from assistant.adapters.imap import to_message
+from assistant.adapters.imap_answers import to_message
 from assistant.core.headers import parse_message
 from assistant.core.replies import RequestKeys, assign, conversation_keys, thread_index_key
 

@@ -61,7 +61,7 @@ def start_daemon(config: Path, offset: Path, *, reidle: float, slice_: float) ->
     env = {k: v for k, v in os.environ.items() if k != "MENTOR_ASSISTANT_NOW"}
     return subprocess.Popen([sys.executable, "-c", RUNNER, str(reidle), str(slice_), str(offset), str(config)],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
-                            cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+                            cwd=Path(__file__).resolve().parents[1])  # fmt: skip
 
 
 def wait_for_draft(mail_user) -> None:

@@ -7,31 +7,29 @@ the one command. Library and socket errors are mapped into `assistant.errors`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import re
-import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import imapclient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientError
 from imapclient.imapclient import DRAFTS, SENT, TRASH
 
-from assistant.adapters.imap_answers import quoted_folder, read_list, read_status
+from assistant.adapters.imap_answers import item_flags, quoted_folder, read_list, read_status, to_message
+from assistant.adapters.imap_login import log_out, login
 from assistant.config import MailSettings
-from assistant.core.headers import HEADER_FIELDS, parse_message
+from assistant.core.headers import HEADER_FIELDS
 from assistant.core.model import Folders, MailMessage
 from assistant.core.relevance import EvidenceQuery
-from assistant.errors import AuthenticationError, ConfigError, TempFailError, UnavailableError, tls_failure
+from assistant.errors import ConfigError, TempFailError
 from assistant.mailbox import FolderInfo
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-LOGOUT_WAIT = 2.0  # seconds; a connection that may be dead is not waited on for the full read timeout
 BODY_CAP = 256 * 1024
 _FALLBACK = {
     SENT: ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent", "INBOX/Sent"),
@@ -44,18 +42,6 @@ _UNNAMEABLE: set[bytes] = set()  # folder names already warned about, once per p
 _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
 _STATUS_ITEMS = ("UIDVALIDITY", "UIDNEXT", "MESSAGES", "HIGHESTMODSEQ")
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in HEADER_FIELDS))
-
-
-@functools.lru_cache(maxsize=4)
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """System CAs plus an optional extra one; verification is never turned off.
-
-    Built once per CA file: loading the system store costs more than a loopback login.
-    """
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    return context
 
 
 class ImapMailbox:
@@ -81,59 +67,13 @@ class ImapMailbox:
     @classmethod
     def connect(cls, settings: MailSettings, password: str) -> ImapMailbox:
         """Connect and log in; raise UnavailableError or AuthenticationError."""
-        server = f"the IMAP server {settings.host}:{settings.port}"
-        timeout = imapclient.SocketTimeout(connect=15, read=120)
-        context = tls_context(settings.ca_file)
-        try:
-            client = imapclient.IMAPClient(
-                settings.host,
-                port=settings.port,
-                ssl=settings.security == "tls",
-                ssl_context=context,
-                timeout=timeout,
-            )
-            if settings.security == "starttls":
-                if b"STARTTLS" not in client.capabilities():
-                    _close_quietly(client)
-                    raise UnavailableError(
-                        f"{server} does not offer STARTTLS",
-                        server=server,
-                        hint='Use mail.security = "tls" with the server\'s TLS port (usually 993); '
-                        "mentor-assistant never logs in without encryption to a server that is not on this machine.",
-                    )
-                client.starttls(context)
-        except ssl.SSLError as exc:
-            raise tls_failure(str(exc.reason or exc), server=server, key="mail", port=settings.port, tls_port=993,
-                              starttls_port=143) from None  # fmt: skip
-        except (OSError, IMAPClientError) as exc:
-            raise UnavailableError(f"cannot connect to {server}: {exc}", server=server) from None
-        client.normalise_times = False
-        try:
-            if settings.secret.auth == "xoauth2":
-                client.oauth2_login(settings.username, password)
-            elif (settings.username + password).isascii():
-                client.login(settings.username, password)
-            else:
-                # LOGIN takes ASCII only; AUTHENTICATE PLAIN carries UTF-8 ("é", "ß" in a password).
-                client.plain_login(settings.username, password)
-        except LoginError:
-            _close_quietly(client)
-            raise AuthenticationError(
-                f"{server} refused the login for {settings.username}", server=server, source=settings.secret.source
-            ) from None
-        except (OSError, IMAPClientError) as exc:
-            _close_quietly(client)
-            raise UnavailableError(f"login to {server} failed: {exc}", server=server) from None
-        return cls(client, settings)
+        return cls(login(settings, password), settings)
 
     def close(self, wait: float | None = None) -> None:
         """Log out. With `wait`, wait that long at most for the server's answer: a
         connection that may be dead (a laptop that slept, another network) is not waited
         on for the full read timeout."""
-        if wait is not None:
-            with contextlib.suppress(OSError, AttributeError):
-                self.client.socket().settimeout(wait)
-        _close_quietly(self.client)
+        log_out(self.client, wait=wait)
 
     def answers_within(self, seconds: float) -> bool:
         """Whether the connection still answers (a NOOP, waited for `seconds` at most)."""
@@ -345,7 +285,7 @@ class ImapMailbox:
         self._select(folder, readonly=True)
         with self._errors(f"FETCH FLAGS in {folder}"):
             data = self.client.fetch(sorted(uids), ["FLAGS"])
-        return {int(uid): _flags(item) for uid, item in data.items()}
+        return {int(uid): item_flags(item) for uid, item in data.items()}
 
     # ------------------------------------------------------------------ reading
 
@@ -469,7 +409,7 @@ class ImapMailbox:
         self._select(folder, readonly=True, force=True)
         with self._errors(f"FETCH FLAGS in {folder}"):
             data = self.client.fetch([uid], ["FLAGS"])
-        return _flags(data[uid]) if uid in data else None
+        return item_flags(data[uid]) if uid in data else None
 
     def delete(self, folder: str, uid: int) -> None:
         """Remove exactly one message of ours, into Trash where there is one, so that even a
@@ -502,32 +442,3 @@ def _any_of(terms: list[list[Any]]) -> list[Any]:
     for term in reversed(terms[:-1]):
         tree = ["OR", term, tree]
     return tree
-
-
-def _close_quietly(client: imapclient.IMAPClient) -> None:
-    try:
-        client.logout()
-    except Exception:
-        try:
-            client.shutdown()
-        except Exception:  # noqa: S110
-            pass
-
-
-def _flags(item: dict[bytes, Any]) -> frozenset[str]:
-    return frozenset(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in item.get(b"FLAGS", ()))
-
-
-def to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
-    """A parsed FETCH response item (headers, FLAGS, INTERNALDATE, X-GM-THRID) as a message."""
-    header = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b""
-    flags = _flags(item)
-    thrid = item.get(b"X-GM-THRID")
-    internal = item.get(b"INTERNALDATE")
-    arrived: datetime | None = None
-    if isinstance(internal, datetime):
-        arrived = internal if internal.tzinfo is not None else internal.replace(tzinfo=UTC)
-    size = item.get(b"RFC822.SIZE")
-    return parse_message(header, folder=folder, uid=int(uid), internaldate=arrived, flags=flags,
-                         gm_thrid=str(thrid) if thrid is not None else None,
-                         size=int(size) if isinstance(size, int) else None)  # fmt: skip

@@ -1,4 +1,5 @@
-"""Quick readers for the two answers every cycle gets: LIST and STATUS.
+"""Reading IMAP answers into plain data: quick readers for the two answers every cycle
+gets, LIST and STATUS, and a FETCH item as a `MailMessage`.
 
 A cycle where nothing changed is a LIST and a STATUS per folder, so reading those answers
 is most of what the assistant itself adds to the server's time. These read the forms
@@ -10,10 +11,14 @@ an unexpected token) returns None, and the caller asks imapclient instead.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.imap_utf7 import encode as encode_utf7
+
+from assistant.core.headers import parse_message
+from assistant.core.model import MailMessage
 
 # (flags) "delimiter"|NIL "name"|atom
 _LIST_LINE = re.compile(
@@ -78,3 +83,23 @@ def read_status(lines: list[Any]) -> dict[bytes, int] | None:
         return None
     words = m.group(1).split()
     return {words[i].upper(): int(words[i + 1]) for i in range(0, len(words), 2)}
+
+
+def item_flags(item: dict[bytes, Any]) -> frozenset[str]:
+    """The FLAGS of a parsed FETCH item, as text."""
+    return frozenset(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in item.get(b"FLAGS", ()))
+
+
+def to_message(folder: str, uid: int, item: dict[bytes, Any]) -> MailMessage:
+    """A parsed FETCH response item (headers, FLAGS, INTERNALDATE, X-GM-THRID) as a message."""
+    header = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"") or b""
+    flags = item_flags(item)
+    thrid = item.get(b"X-GM-THRID")
+    internal = item.get(b"INTERNALDATE")
+    arrived: datetime | None = None
+    if isinstance(internal, datetime):
+        arrived = internal if internal.tzinfo is not None else internal.replace(tzinfo=UTC)
+    size = item.get(b"RFC822.SIZE")
+    return parse_message(header, folder=folder, uid=int(uid), internaldate=arrived, flags=flags,
+                         gm_thrid=str(thrid) if thrid is not None else None,
+                         size=int(size) if isinstance(size, int) else None)  # fmt: skip
